@@ -1,0 +1,1 @@
+"""Shared kernel: money, exchange rates, fiscal calendar, clock, errors and settings."""

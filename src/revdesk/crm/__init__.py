@@ -1,0 +1,1 @@
+"""Revenue data core: users and teams, accounts, contacts, products, opportunities, quotes."""

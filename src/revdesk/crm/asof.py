@@ -1,0 +1,328 @@
+"""As-of reconstruction: what every opportunity looked like at a past moment.
+
+The storage layer keeps each opportunity's *current* state plus a history of field changes
+(`field`, `old_value`, `new_value`, `changed_at`, all values as text). `as_of(..., at)` rebuilds
+the state at `at` for the tracked fields stage, amount, close_date, forecast_category and owner,
+entirely in columnar Polars (no per-row Python):
+
+1. keep the opportunities created at or before `at`;
+2. split the history once into *seen* rows (`changed_at <= at`) and *ahead* rows (`> at`), each
+   ordered by `changed_at` then history `id` (the insertion sequence breaks timestamp ties);
+3. per opportunity and field take the `new_value` of the last seen row, and the `old_value` of
+   the first row ahead (the value just before the first later change);
+4. resolve each field: last seen `new_value`, else first-ahead `old_value`, else the current
+   value when the field has no history at all; then parse the text into the column's type;
+5. join the stage to its status and derive is_closed, is_won, closed_at, stage_entered_at,
+   close_date_pushes and amount_changes from the seen rows only.
+
+No peeking: nothing recorded after `at` may show through. Rule 4 is the one that matters: when a
+field changed after `at` and that change's `old_value` is null (unknown, as in exports that only
+record new values), the field is null at `at`; it never falls back to the current value, which
+is the *future* value. The current state is trusted only for fields that never changed, and
+current `closed_at` only when it is itself at or before `at`.
+
+    >>> frame = as_of(opportunities, history, stages, datetime(2026, 3, 31, tzinfo=UTC))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Final
+
+import polars as pl
+
+from revdesk.core.clock import ensure_utc, utcnow
+from revdesk.core.errors import InvalidInput
+
+__all__ = [
+    "DERIVED_SCHEMA",
+    "HISTORY_SCHEMA",
+    "OPPORTUNITY_SCHEMA",
+    "STAGE_SCHEMA",
+    "STAGE_STATUSES",
+    "TRACKED_FIELDS",
+    "as_of",
+    "as_of_many",
+]
+
+UTC_MICROS: Final = pl.Datetime("us", "UTC")
+MONEY: Final = pl.Decimal(38, 4)
+
+OPPORTUNITY_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
+    {
+        "id": pl.Int64(),
+        "created_at": UTC_MICROS,
+        "closed_at": UTC_MICROS,
+        "stage": pl.String(),
+        "amount": MONEY,
+        "close_date": pl.Date(),
+        "forecast_category": pl.String(),
+        "owner_id": pl.Int64(),
+    }
+)
+HISTORY_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
+    {
+        "id": pl.Int64(),
+        "opportunity_id": pl.Int64(),
+        "field": pl.String(),
+        "old_value": pl.String(),
+        "new_value": pl.String(),
+        "changed_at": UTC_MICROS,
+    }
+)
+STAGE_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
+    {"name": pl.String(), "status": pl.String()}
+)
+STAGE_STATUSES: Final = ("open", "won", "lost")
+# history field name -> opportunity column it reconstructs
+TRACKED_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "stage": "stage",
+        "amount": "amount",
+        "close_date": "close_date",
+        "forecast_category": "forecast_category",
+        "owner": "owner_id",
+    }
+)
+DERIVED_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
+    {
+        "status": pl.String(),
+        "is_closed": pl.Boolean(),
+        "is_won": pl.Boolean(),
+        "closed_at": UTC_MICROS,
+        "stage_entered_at": UTC_MICROS,
+        "close_date_pushes": pl.Int64(),
+        "amount_changes": pl.Int64(),
+    }
+)
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+def as_of(
+    opportunities: Frame,
+    history: Frame,
+    stages: pl.DataFrame,
+    at: datetime,
+    *,
+    keep: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Return every opportunity created by `at` as it stood at `at`, sorted by id."""
+    moment = ensure_utc(at, where="as_of")
+    opps = _checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities")
+    hist = _checked(history, HISTORY_SCHEMA, "history")
+    stage_status = _checked_stages(stages)
+    kept = _checked_keep(keep, opps)
+    plan = _reconstruct(opps, hist, stage_status.lazy(), pl.lit(moment, dtype=UTC_MICROS), kept)
+    unknown_fields = hist.select(pl.col("field").unique()).filter(
+        ~pl.col("field").is_in(list(TRACKED_FIELDS))
+    )
+    try:
+        result, unknown = pl.collect_all([plan, unknown_fields])
+    except pl.exceptions.InvalidOperationError as exc:
+        detail = str(exc).splitlines()[0]
+        raise InvalidInput(f"history value cannot be read: {detail}", where="as_of") from exc
+    if unknown.height:
+        names = ", ".join(sorted(unknown["field"].to_list()))
+        raise InvalidInput(f"history has untracked field(s): {names}", where="as_of")
+    _refuse_unknown_stages(result)
+    return result
+
+
+def as_of_many(
+    opportunities: Frame,
+    history: Frame,
+    stages: pl.DataFrame,
+    moments: Sequence[datetime],
+    *,
+    keep: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Return `as_of` at each moment, stacked, with the moment in an `as_of` column first."""
+    opps = _checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities").collect()
+    hist = _checked(history, HISTORY_SCHEMA, "history").collect()
+    # A backtest asks for a handful of moments, so a loop over moments (not rows) is fine.
+    frames = [_stamped(opps, hist, stages, moment, keep) for moment in moments]
+    if not frames:
+        return _stamped(opps.clear(), hist.clear(), stages, utcnow(), keep).clear()
+    return pl.concat(frames, how="vertical")
+
+
+def _stamped(
+    opps: pl.DataFrame,
+    hist: pl.DataFrame,
+    stages: pl.DataFrame,
+    moment: datetime,
+    keep: Sequence[str],
+) -> pl.DataFrame:
+    stamp = pl.lit(ensure_utc(moment, where="as_of_many"), dtype=UTC_MICROS).alias("as_of")
+    return as_of(opps, hist, stages, moment, keep=keep).select(stamp, pl.all())
+
+
+def _checked(frame: Frame, schema: Mapping[str, pl.DataType], name: str) -> pl.LazyFrame:
+    """Return `frame` as lazy after checking it has `schema`'s columns with their dtypes."""
+    lazy = frame.lazy()
+    actual = lazy.collect_schema()
+    for column, dtype in schema.items():
+        if column not in actual:
+            raise InvalidInput(f"{name} has no column {column!r}", where="as_of")
+        if actual[column] != dtype:
+            raise InvalidInput(
+                f"{name} column {column!r} is {actual[column]}, expected {dtype}", where="as_of"
+            )
+    return lazy
+
+
+def _checked_stages(stages: pl.DataFrame) -> pl.DataFrame:
+    """Return stages as (stage, status) after checking names are unique and statuses known."""
+    _checked(stages, STAGE_SCHEMA, "stages")
+    if stages["name"].null_count() or stages["status"].null_count():
+        raise InvalidInput("stages has a null name or status", where="as_of")
+    duplicated = stages.filter(pl.col("name").is_duplicated())["name"].unique().sort()
+    if duplicated.len():
+        raise InvalidInput(f"stages lists twice: {', '.join(duplicated)}", where="as_of")
+    odd = stages.filter(~pl.col("status").is_in(STAGE_STATUSES))["status"].unique().sort()
+    if odd.len():
+        raise InvalidInput(
+            f"stages has status(es) {', '.join(odd)}; allowed: {', '.join(STAGE_STATUSES)}",
+            where="as_of",
+        )
+    return stages.select(pl.col("name").alias("stage"), "status")
+
+
+def _checked_keep(keep: Sequence[str], opps: pl.LazyFrame) -> list[str]:
+    """Return the pass-through columns after checking they exist and clash with nothing."""
+    kept = list(keep)
+    if isinstance(keep, str):
+        raise InvalidInput("keep must be a sequence of column names, not a string", where="as_of")
+    available = opps.collect_schema()
+    reserved = {*OPPORTUNITY_SCHEMA, *DERIVED_SCHEMA}
+    for column in kept:
+        if column not in available:
+            raise InvalidInput(f"opportunities has no column {column!r} to keep", where="as_of")
+        if column in reserved:
+            raise InvalidInput(
+                f"column {column!r} is always returned; do not keep it", where="as_of"
+            )
+    if len(set(kept)) != len(kept):
+        raise InvalidInput(f"keep lists a column twice: {kept}", where="as_of")
+    return kept
+
+
+def _parsed(field: str, text: pl.Expr) -> pl.Expr:
+    """Turn a history value (text) into the dtype of the opportunity column it tracks."""
+    if field == "amount":
+        return text.cast(MONEY)
+    if field == "close_date":
+        return text.str.to_date("%Y-%m-%d")
+    if field == "owner":
+        return text.cast(pl.Int64)
+    return text
+
+
+def _is(field: str) -> pl.Expr:
+    return pl.col("field") == field
+
+
+def _reconstruct(
+    opps: pl.LazyFrame,
+    hist: pl.LazyFrame,
+    stage_status: pl.LazyFrame,
+    at: pl.Expr,
+    kept: list[str],
+) -> pl.LazyFrame:
+    """Build the lazy plan described in the module docstring."""
+    seen = hist.filter(pl.col("changed_at") <= at)
+    ahead = hist.filter(pl.col("changed_at") > at)
+    # After the sort, group_by keeps each group's rows in (changed_at, id) order.
+    last_seen = (
+        seen.sort("changed_at", "id")
+        .group_by("opportunity_id")
+        .agg(
+            *(
+                pl.col("new_value").filter(_is(f)).last().alias(f"_seen_{f}")
+                for f in TRACKED_FIELDS
+            ),
+            *(_is(f).any().alias(f"_has_seen_{f}") for f in TRACKED_FIELDS),
+            pl.col("changed_at").filter(_is("stage")).last().alias("_stage_changed_at"),
+            _is("amount").sum().cast(pl.Int64).alias("amount_changes"),
+        )
+    )
+    first_ahead = (
+        ahead.sort("changed_at", "id")
+        .group_by("opportunity_id")
+        .agg(
+            *(
+                pl.col("old_value").filter(_is(f)).first().alias(f"_ahead_{f}")
+                for f in TRACKED_FIELDS
+            ),
+            *(_is(f).any().alias(f"_has_ahead_{f}") for f in TRACKED_FIELDS),
+        )
+    )
+    pushes = (
+        seen.filter(_is("close_date"))
+        .group_by("opportunity_id")
+        .agg(
+            (
+                _parsed("close_date", pl.col("new_value"))
+                > _parsed("close_date", pl.col("old_value"))
+            )
+            .sum()
+            .cast(pl.Int64)
+            .alias("close_date_pushes")
+        )
+    )
+    return (
+        opps.filter(pl.col("created_at") <= at)
+        .join(last_seen, left_on="id", right_on="opportunity_id", how="left")
+        .join(first_ahead, left_on="id", right_on="opportunity_id", how="left")
+        .join(pushes, left_on="id", right_on="opportunity_id", how="left")
+        .with_columns(_resolved(f, column) for f, column in TRACKED_FIELDS.items())
+        .join(stage_status, on="stage", how="left")
+        .with_columns(_derived(at))
+        .select(
+            "id",
+            *kept,
+            *(c for c in OPPORTUNITY_SCHEMA if c not in {"id", "closed_at"}),
+            *DERIVED_SCHEMA,
+        )
+        .sort("id")
+    )
+
+
+def _resolved(field: str, column: str) -> pl.Expr:
+    """Last seen new value, else the old value of the first later change, else current."""
+    return (
+        pl.when(pl.col(f"_has_seen_{field}"))
+        .then(_parsed(field, pl.col(f"_seen_{field}")))
+        .when(pl.col(f"_has_ahead_{field}"))
+        .then(_parsed(field, pl.col(f"_ahead_{field}")))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+
+
+def _derived(at: pl.Expr) -> list[pl.Expr]:
+    """Status flags, closing moment, time in stage and counters (null status stays null)."""
+    closed = pl.col("status") != "open"
+    return [
+        closed.alias("is_closed"),
+        (pl.col("status") == "won").alias("is_won"),
+        pl.when(closed & (pl.col("closed_at") <= at))
+        .then(pl.col("closed_at"))
+        .when(closed)
+        .then(pl.col("_stage_changed_at"))
+        .alias("closed_at"),
+        pl.coalesce("_stage_changed_at", "created_at").alias("stage_entered_at"),
+        pl.col("close_date_pushes").fill_null(0),
+        pl.col("amount_changes").fill_null(0),
+    ]
+
+
+def _refuse_unknown_stages(result: pl.DataFrame) -> None:
+    """Raise InvalidInput naming every resolved stage that `stages` does not list."""
+    unknown = result.filter(pl.col("stage").is_not_null() & pl.col("status").is_null())
+    if unknown.height:
+        names = ", ".join(unknown["stage"].unique().sort())
+        raise InvalidInput(f"stage(s) not in the stages table: {names}", where="as_of")

@@ -1,0 +1,8 @@
+"""Every capability's tables in one metadata: what Alembic compares the migrations against."""
+
+from revdesk.crm import tables as crm_tables
+from revdesk.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["crm_tables", "metadata"]
