@@ -3,6 +3,13 @@
 A rate says what one unit of a currency is worth in the base currency from a given day on; it
 stays in force until the next rate for that currency. Rates are held to ten decimal places
 (half-up) so that the per-amount path and the columnar path compute with the same numbers.
+
+The two paths round differently on purpose: `RateTable.to_base` returns Money, rounded half-up
+to the base currency's minor unit (USD 2 places); `RateTable.to_base_frame` returns a
+Decimal(38, 4) column rounded once, half away from zero (= ROUND_HALF_UP), from the exact
+product, so that sums over many rows are taken before rounding to cents. In a frame, a row
+whose amount, currency or (for a non-base currency) date is null gets a null result; base
+currency rows need no date. Converted amounts must stay below 10**24 in absolute value.
 """
 
 from __future__ import annotations

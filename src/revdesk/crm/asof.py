@@ -35,14 +35,17 @@ import polars as pl
 
 from revdesk.core.clock import ensure_utc, utcnow
 from revdesk.core.errors import InvalidInput
+from revdesk.crm.model import StageStatus, TrackedField
 
 __all__ = [
     "DERIVED_SCHEMA",
     "HISTORY_SCHEMA",
+    "MONEY",
     "OPPORTUNITY_SCHEMA",
     "STAGE_SCHEMA",
     "STAGE_STATUSES",
     "TRACKED_FIELDS",
+    "UTC_MICROS",
     "as_of",
     "as_of_many",
 ]
@@ -75,15 +78,15 @@ HISTORY_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
 STAGE_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
     {"name": pl.String(), "status": pl.String()}
 )
-STAGE_STATUSES: Final = ("open", "won", "lost")
+STAGE_STATUSES: Final = tuple(status.value for status in StageStatus)
 # history field name -> opportunity column it reconstructs
 TRACKED_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "stage": "stage",
-        "amount": "amount",
-        "close_date": "close_date",
-        "forecast_category": "forecast_category",
-        "owner": "owner_id",
+        TrackedField.STAGE.value: "stage",
+        TrackedField.AMOUNT.value: "amount",
+        TrackedField.CLOSE_DATE.value: "close_date",
+        TrackedField.FORECAST_CATEGORY.value: "forecast_category",
+        TrackedField.OWNER.value: "owner_id",
     }
 )
 DERIVED_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
@@ -99,6 +102,15 @@ DERIVED_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
 )
 
 Frame = pl.DataFrame | pl.LazyFrame
+# the state columns, in output order
+_STATE_COLUMNS: Final = (
+    "created_at",
+    "stage",
+    "amount",
+    "close_date",
+    "forecast_category",
+    "owner_id",
+)
 
 
 def as_of(
@@ -140,6 +152,9 @@ def as_of_many(
     keep: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Return `as_of` at each moment, stacked, with the moment in an `as_of` column first."""
+    if "as_of" in keep:
+        raise InvalidInput("column 'as_of' is always returned; do not keep it", where="as_of_many")
+    # Collect once so that lazy sources are read once, not once per moment.
     opps = _checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities").collect()
     hist = _checked(history, HISTORY_SCHEMA, "history").collect()
     # A backtest asks for a handful of moments, so a loop over moments (not rows) is fine.
@@ -156,6 +171,7 @@ def _stamped(
     moment: datetime,
     keep: Sequence[str],
 ) -> pl.DataFrame:
+    """Return `as_of` at `moment` with the moment prepended as an `as_of` column."""
     stamp = pl.lit(ensure_utc(moment, where="as_of_many"), dtype=UTC_MICROS).alias("as_of")
     return as_of(opps, hist, stages, moment, keep=keep).select(stamp, pl.all())
 
@@ -193,9 +209,9 @@ def _checked_stages(stages: pl.DataFrame) -> pl.DataFrame:
 
 def _checked_keep(keep: Sequence[str], opps: pl.LazyFrame) -> list[str]:
     """Return the pass-through columns after checking they exist and clash with nothing."""
-    kept = list(keep)
     if isinstance(keep, str):
         raise InvalidInput("keep must be a sequence of column names, not a string", where="as_of")
+    kept = list(keep)
     available = opps.collect_schema()
     reserved = {*OPPORTUNITY_SCHEMA, *DERIVED_SCHEMA}
     for column in kept:
@@ -212,11 +228,11 @@ def _checked_keep(keep: Sequence[str], opps: pl.LazyFrame) -> list[str]:
 
 def _parsed(field: str, text: pl.Expr) -> pl.Expr:
     """Turn a history value (text) into the dtype of the opportunity column it tracks."""
-    if field == "amount":
+    if field == TrackedField.AMOUNT:
         return text.cast(MONEY)
-    if field == "close_date":
+    if field == TrackedField.CLOSE_DATE:
         return text.str.to_date("%Y-%m-%d")
-    if field == "owner":
+    if field == TrackedField.OWNER:
         return text.cast(pl.Int64)
     return text
 
@@ -235,69 +251,57 @@ def _reconstruct(
     """Build the lazy plan described in the module docstring."""
     seen = hist.filter(pl.col("changed_at") <= at)
     ahead = hist.filter(pl.col("changed_at") > at)
-    # After the sort, group_by keeps each group's rows in (changed_at, id) order.
-    last_seen = (
-        seen.sort("changed_at", "id")
-        .group_by("opportunity_id")
-        .agg(
-            *(
-                pl.col("new_value").filter(_is(f)).last().alias(f"_seen_{f}")
-                for f in TRACKED_FIELDS
-            ),
-            *(_is(f).any().alias(f"_has_seen_{f}") for f in TRACKED_FIELDS),
-            pl.col("changed_at").filter(_is("stage")).last().alias("_stage_changed_at"),
-            _is("amount").sum().cast(pl.Int64).alias("amount_changes"),
-        )
+    # sort_by(...).last() inside the aggregation becomes a max-by per group: no global sort.
+    last_seen = seen.group_by("opportunity_id", "field").agg(
+        pl.col("new_value").sort_by("changed_at", "id").last().alias("seen"),
+        pl.col("changed_at").max().alias("seen_at"),
+        pl.len().cast(pl.Int64).alias("changes"),
     )
-    first_ahead = (
-        ahead.sort("changed_at", "id")
-        .group_by("opportunity_id")
-        .agg(
-            *(
-                pl.col("old_value").filter(_is(f)).first().alias(f"_ahead_{f}")
-                for f in TRACKED_FIELDS
-            ),
-            *(_is(f).any().alias(f"_has_ahead_{f}") for f in TRACKED_FIELDS),
-        )
+    first_ahead = ahead.group_by("opportunity_id", "field").agg(
+        pl.col("old_value").sort_by("changed_at", "id").first().alias("ahead"),
+        pl.col("changed_at").min().alias("ahead_at"),
     )
-    pushes = (
-        seen.filter(_is("close_date"))
-        .group_by("opportunity_id")
-        .agg(
-            (
-                _parsed("close_date", pl.col("new_value"))
-                > _parsed("close_date", pl.col("old_value"))
-            )
-            .sum()
-            .cast(pl.Int64)
-            .alias("close_date_pushes")
-        )
-    )
+    frame = opps.filter(pl.col("created_at") <= at)
+    for field in TRACKED_FIELDS:
+        frame = _joined(frame, last_seen, field, ("seen", "seen_at", "changes"))
+        frame = _joined(frame, first_ahead, field, ("ahead", "ahead_at"))
     return (
-        opps.filter(pl.col("created_at") <= at)
-        .join(last_seen, left_on="id", right_on="opportunity_id", how="left")
-        .join(first_ahead, left_on="id", right_on="opportunity_id", how="left")
-        .join(pushes, left_on="id", right_on="opportunity_id", how="left")
-        .with_columns(_resolved(f, column) for f, column in TRACKED_FIELDS.items())
+        frame.join(_close_date_pushes(seen), on="id", how="left")
+        .with_columns(_resolved(field, column) for field, column in TRACKED_FIELDS.items())
         .join(stage_status, on="stage", how="left")
         .with_columns(_derived(at))
-        .select(
-            "id",
-            *kept,
-            *(c for c in OPPORTUNITY_SCHEMA if c not in {"id", "closed_at"}),
-            *DERIVED_SCHEMA,
-        )
+        .select("id", *kept, *_STATE_COLUMNS, *DERIVED_SCHEMA)
         .sort("id")
+    )
+
+
+def _joined(
+    frame: pl.LazyFrame, groups: pl.LazyFrame, field: str, columns: tuple[str, ...]
+) -> pl.LazyFrame:
+    """Left-join one field's per-opportunity aggregates as `<column>_<field>` columns."""
+    picked = groups.filter(_is(field)).select(
+        pl.col("opportunity_id").alias("id"), *(pl.col(c).alias(f"{c}_{field}") for c in columns)
+    )
+    return frame.join(picked, on="id", how="left")
+
+
+def _close_date_pushes(seen: pl.LazyFrame) -> pl.LazyFrame:
+    """Count, per opportunity, the seen close_date changes to a later date (both dates known)."""
+    later = _parsed("close_date", pl.col("new_value")) > _parsed("close_date", pl.col("old_value"))
+    return (
+        seen.filter(_is("close_date"))
+        .group_by(pl.col("opportunity_id").alias("id"))
+        .agg(later.sum().cast(pl.Int64).alias("close_date_pushes"))
     )
 
 
 def _resolved(field: str, column: str) -> pl.Expr:
     """Last seen new value, else the old value of the first later change, else current."""
     return (
-        pl.when(pl.col(f"_has_seen_{field}"))
-        .then(_parsed(field, pl.col(f"_seen_{field}")))
-        .when(pl.col(f"_has_ahead_{field}"))
-        .then(_parsed(field, pl.col(f"_ahead_{field}")))
+        pl.when(pl.col(f"seen_at_{field}").is_not_null())
+        .then(_parsed(field, pl.col(f"seen_{field}")))
+        .when(pl.col(f"ahead_at_{field}").is_not_null())
+        .then(_parsed(field, pl.col(f"ahead_{field}")))
         .otherwise(pl.col(column))
         .alias(column)
     )
@@ -305,18 +309,18 @@ def _resolved(field: str, column: str) -> pl.Expr:
 
 def _derived(at: pl.Expr) -> list[pl.Expr]:
     """Status flags, closing moment, time in stage and counters (null status stays null)."""
-    closed = pl.col("status") != "open"
+    closed = pl.col("status") != StageStatus.OPEN.value
     return [
         closed.alias("is_closed"),
-        (pl.col("status") == "won").alias("is_won"),
+        (pl.col("status") == StageStatus.WON.value).alias("is_won"),
         pl.when(closed & (pl.col("closed_at") <= at))
         .then(pl.col("closed_at"))
         .when(closed)
-        .then(pl.col("_stage_changed_at"))
+        .then(pl.col("seen_at_stage"))
         .alias("closed_at"),
-        pl.coalesce("_stage_changed_at", "created_at").alias("stage_entered_at"),
+        pl.coalesce("seen_at_stage", "created_at").alias("stage_entered_at"),
         pl.col("close_date_pushes").fill_null(0),
-        pl.col("amount_changes").fill_null(0),
+        pl.col("changes_amount").fill_null(0).alias("amount_changes"),
     ]
 
 

@@ -52,7 +52,7 @@ STAGE_FRAME: Final[Mapping[str, pl.DataType]] = {
 
 
 def _frame(session: Session, query: Select[Any], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    rows = session.execute(query).tuples().all()
+    rows = session.execute(query).all()
     return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
 

@@ -164,9 +164,7 @@ def get_user_or_raise(session: Session, user_id: int) -> User:
 def manager_chain(session: Session, user_id: int) -> list[User]:
     """The user's manager, the manager's manager, and so on, nearest first."""
     get_user_or_raise(session, user_id)
-    managers: dict[int, int | None] = dict(
-        session.execute(select(User.id, User.manager_id)).tuples().all()
-    )
+    managers: dict[int, int | None] = dict(session.execute(select(User.id, User.manager_id)).all())
     ids = reporting_chain(user_id, managers)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
     return [users[i] for i in ids]

@@ -31,7 +31,7 @@ def parse_url(raw: str) -> URL:
             "use sqlite or postgresql",
             where=SETTING,
         )
-    if backend == "postgresql" and url.get_driver_name() != "psycopg":
+    if backend == "postgresql" and url.drivername != "postgresql+psycopg":
         url = url.set(drivername="postgresql+psycopg")
     return url
 

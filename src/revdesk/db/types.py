@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Numeric
@@ -68,11 +68,11 @@ class Amount(TypeDecorator[Decimal]):
             return None
         if isinstance(value, float):
             raise InvalidInput(f"float {value!r} cannot be stored as an exact amount")
-        quantized = Decimal(value).quantize(self._quantum)
+        quantized = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
         return str(quantized) if dialect.name == "sqlite" else quantized
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         """Return a Decimal at the column's scale."""
         if value is None:
             return None
-        return Decimal(str(value)).quantize(self._quantum)
+        return Decimal(str(value)).quantize(self._quantum, rounding=ROUND_HALF_UP)

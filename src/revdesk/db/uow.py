@@ -42,11 +42,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
-            self._session = None
+        # close() rolls back whatever was not committed, without expiring loaded objects, so a
+        # use case may hand its results to the caller after the block.
+        self.session.close()
+        self._session = None
 
     def commit(self) -> None:
         """Make the work durable."""

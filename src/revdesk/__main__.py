@@ -1,0 +1,5 @@
+"""`python -m revdesk` runs the command line."""
+
+from revdesk.cli import main
+
+main()
