@@ -12,17 +12,21 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from revdesk.cli_support import (
+    DatabaseOption,
+    console,
+    errors,
+    open_database,
+    settings_for,
+)
 from revdesk.core.clock import utcnow
-from revdesk.core.errors import Conflict, RevDeskError, StorageError
-from revdesk.core.settings import Settings, load_settings
+from revdesk.core.errors import Conflict, RevDeskError
 from revdesk.crm import dataset
 from revdesk.crm.service import company_summary, count_records
 from revdesk.crm.summary import Summary
 from revdesk.db.migrate import current_revision, head_revision, upgrade
-from revdesk.db.uow import Database
 from revdesk.schema import metadata
 
 app = typer.Typer(
@@ -35,37 +39,11 @@ sample_app = typer.Typer(help="The small bundled sample company.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
 
-console = Console()
-errors = Console(stderr=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="SQLAlchemy URL; default REVDESK_DATABASE_URL or revdesk.toml"),
-]
-
-
-def _settings(database: str | None) -> Settings:
-    return load_settings(database_url=database) if database else load_settings()
-
-
-def open_database(settings: Settings, *, migrated: bool = True) -> Database:
-    """Connect; with `migrated`, refuse a database whose schema is not at the code's head."""
-    db = Database.connect(settings.database_url, echo=settings.sql_echo)
-    if migrated:
-        current, head = current_revision(db.engine), head_revision(db.engine)
-        if current != head:
-            db.dispose()
-            state = "empty" if current is None else f"at revision {current}"
-            raise StorageError(
-                f"the database is {state}, this RevDesk needs {head}: run `revdesk db upgrade`"
-            )
-    return db
-
 
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOption = None) -> None:
     """Create the database or migrate it to the newest schema."""
-    db = open_database(_settings(database), migrated=False)
+    db = open_database(settings_for(database), migrated=False)
     upgrade(db.engine)
     console.print(f"[green]database at revision {current_revision(db.engine)}[/green]")
     db.dispose()
@@ -74,7 +52,7 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 @db_app.command("current")
 def db_current(database: DatabaseOption = None) -> None:
     """Show the schema revision of the database and of this code."""
-    db = open_database(_settings(database), migrated=False)
+    db = open_database(settings_for(database), migrated=False)
     console.print(f"database: {current_revision(db.engine)}  code: {head_revision(db.engine)}")
     db.dispose()
 
@@ -85,7 +63,7 @@ def sample_load(
     replace: Annotated[bool, typer.Option(help="wipe every record first")] = False,
 ) -> None:
     """Load the small hand-written sample company."""
-    db = open_database(_settings(database))
+    db = open_database(settings_for(database))
     doc = dataset.sample_company()
     with db.uow() as uow:
         existing = count_records(uow.session)["opportunities"]
@@ -108,7 +86,7 @@ def sample_load(
 @app.command()
 def summary(database: DatabaseOption = None) -> None:
     """Counts, open pipeline by stage and fiscal quarter, won and lost by quarter."""
-    settings = _settings(database)
+    settings = settings_for(database)
     db = open_database(settings)
     with db.uow() as uow:
         counts, result = company_summary(

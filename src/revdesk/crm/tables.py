@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +22,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revdesk.core.clock import utcnow
@@ -40,18 +38,7 @@ from revdesk.crm.model import (
     TrackedField,
 )
 from revdesk.db.base import Base
-from revdesk.db.types import Amount, UTCDateTime
-
-
-def enum_column(enum: type[StrEnum]) -> SAEnum:
-    """A VARCHAR column holding the enum's values (portable; no native PG enum to migrate)."""
-    return SAEnum(
-        enum,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
+from revdesk.db.types import Amount, UTCDateTime, enum_column
 
 
 class Team(Base):

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Numeric
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from revdesk.core.errors import InvalidInput
@@ -76,3 +78,14 @@ class Amount(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(str(value)).quantize(self._quantum, rounding=ROUND_HALF_UP)
+
+
+def enum_column(enum: type[StrEnum]) -> SAEnum:
+    """A VARCHAR column holding the enum's values (portable; no native PG enum to migrate)."""
+    return SAEnum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )

@@ -186,13 +186,17 @@ def test_an_amount_changed_twice_in_one_day() -> None:
     ]
 
 
-def test_changes_at_the_same_timestamp_are_ordered_by_history_id() -> None:
-    # given two amount changes stamped with the same moment, stored out of id order
+@pytest.mark.parametrize("stored_ids", [(5, 6), (6, 5)], ids=["in-id-order", "reversed"])
+def test_changes_at_the_same_timestamp_are_ordered_by_history_id(
+    stored_ids: tuple[int, int],
+) -> None:
+    # given two amount changes stamped with the same moment, stored in either order
     opps = opportunities(opportunity(amount=Decimal("3000")))
-    hist = history(
-        {"id": 6} | change("amount", "2000", "3000", day(3, 10)),
-        {"id": 5} | change("amount", "1000", "2000", day(3, 10)),
-    )
+    rows = {
+        5: {"id": 5} | change("amount", "1000", "2000", day(3, 10)),
+        6: {"id": 6} | change("amount", "2000", "3000", day(3, 10)),
+    }
+    hist = history(*(rows[i] for i in stored_ids))
 
     # when reconstructed at that moment and just before it
     at_change = one(opps, hist, day(3, 10))
@@ -471,21 +475,19 @@ def test_an_unknown_stage_is_refused_listing_the_names() -> None:
     hist = history(change("stage", "Discovery", "Purgatory", day(2), opportunity_id=2))
 
     # when / then
-    with pytest.raises(
-        InvalidInput, match="stage\\(s\\) not in the stages table: Limbo, Purgatory"
-    ):
+    with pytest.raises(InvalidInput, match=r"stage\(s\) not in the stages table: Limbo, Purgatory"):
         as_of(opps, hist, STAGES, day(3))
 
 
 def test_an_untracked_history_field_is_refused() -> None:
     hist = history(change("name", "Old", "New", day(2)))
-    with pytest.raises(InvalidInput, match="untracked field\\(s\\): name"):
+    with pytest.raises(InvalidInput, match=r"untracked field\(s\): name"):
         as_of(opportunities(opportunity()), hist, STAGES, day(3))
 
 
 def test_an_unreadable_history_value_is_refused() -> None:
     hist = history(change("amount", "1000", "12,500", day(2)))
-    with pytest.raises(InvalidInput, match="history value cannot be read: .*12,500"):
+    with pytest.raises(InvalidInput, match=r"history value cannot be read: .*12,500"):
         as_of(opportunities(opportunity()), hist, STAGES, day(3))
 
 
@@ -499,7 +501,7 @@ def test_a_kept_column_that_clashes_or_is_missing_is_refused() -> None:
 
 def test_a_stages_table_with_an_odd_status_is_refused() -> None:
     stages = pl.DataFrame({"name": ["Discovery"], "status": ["pending"]})
-    with pytest.raises(InvalidInput, match="status\\(es\\) pending"):
+    with pytest.raises(InvalidInput, match=r"status\(es\) pending"):
         as_of(opportunities(opportunity()), history(), stages, day(2))
 
 
@@ -536,7 +538,7 @@ def consistent_company(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, lis
         current: dict[str, Any] = {"id": opp_id, "created_at": created_at, "closed_at": None}
         for field, values in VALUES.items():
             moment, old = created_at, None
-            for _ in range(draw(st.integers(1, 4))):
+            for _ in range(draw(st.integers(1, 3))):
                 value = draw(values)
                 changes.append((moment, field, opp_id, old, as_text(field, value), value))
                 moment += timedelta(minutes=draw(st.integers(1, 500)))
@@ -557,7 +559,7 @@ def consistent_company(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, lis
 STATE = ["stage", "amount", "close_date", "forecast_category", "owner_id"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(consistent_company())
 def test_a_consistent_history_replays_to_the_current_state(
     company: tuple[pl.DataFrame, pl.DataFrame, list[Change]],
