@@ -97,8 +97,8 @@ class BulkWriter:
             return
         for name in self.written:
             self.session.execute(
-                text(  # noqa: S608 - table names come from the metadata, never from input
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
                     f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))'
                 )
             )
