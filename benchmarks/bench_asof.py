@@ -22,7 +22,6 @@ import polars as pl
 from revdesk.crm.asof import as_of
 
 SEED = 20_260_101
-HISTORY_PER_OPPORTUNITY = 5
 STAGES = pl.DataFrame(
     {
         "name": ["Prospecting", "Qualification", "Proposal", "Negotiation", "Won", "Lost"],
@@ -69,33 +68,38 @@ def opportunities(n: int) -> pl.DataFrame:
     )
 
 
-def _value(stream: int) -> pl.Expr:
-    """A text value of the right shape for each row's field."""
-    field = pl.col("field")
-    days = pl.duration(days=_rand("id", stream, 900))
-    return (
-        pl.when(field == "stage")
-        .then(_pick(_rand("id", stream, STAGES.height), STAGES["name"].to_list()))
-        .when(field == "amount")
-        .then((_rand("id", stream, 50_000) * 100).cast(pl.String))
-        .when(field == "close_date")
-        .then((pl.lit(date(2024, 1, 1)) + days).cast(pl.String))
-        .when(field == "forecast_category")
-        .then(_pick(_rand("id", stream, len(CATEGORIES)), CATEGORIES))
-        .otherwise((_rand("id", stream, 500) + 1).cast(pl.String))
+def _value(field: str, stream: int) -> pl.Expr:
+    """A text value of the right shape for `field`, as the storage layer writes it."""
+    if field == "stage":
+        return _pick(_rand("id", stream, STAGES.height), STAGES["name"].to_list())
+    if field == "amount":
+        return (_rand("id", stream, 50_000) * 100).cast(pl.String)
+    if field == "close_date":
+        return (pl.lit(date(2024, 1, 1)) + pl.duration(days=_rand("id", stream, 900))).cast(
+            pl.String
+        )
+    if field == "forecast_category":
+        return _pick(_rand("id", stream, len(CATEGORIES)), CATEGORIES)
+    return (_rand("id", stream, 500) + 1).cast(pl.String)
+
+
+def _field_history(n: int, number: int, field: str) -> pl.DataFrame:
+    """N rows for one field, spread at random over the opportunities."""
+    first_id = number * n + 1
+    ids = pl.int_range(first_id, first_id + n, dtype=pl.Int64)
+    return pl.select(id=ids).select(
+        "id",
+        opportunity_id=_rand("id", 10, n) + 1,
+        field=pl.lit(field),
+        old_value=pl.when(_rand("id", 12, 10) > 0).then(_value(field, 13)),
+        new_value=_value(field, 14),
     )
 
 
 def history(n: int) -> pl.DataFrame:
     """About five history rows per opportunity, one in ten with an unknown old value."""
-    rows = n * HISTORY_PER_OPPORTUNITY
-    frame = pl.select(id=pl.int_range(1, rows + 1, dtype=pl.Int64)).with_columns(
-        opportunity_id=_rand("id", 10, n) + 1,
-        field=_pick(_rand("id", 11, len(FIELDS)), FIELDS),
-    )
-    return frame.with_columns(
-        old_value=pl.when(_rand("id", 12, 10) > 0).then(_value(13)),
-        new_value=_value(14),
+    parts = [_field_history(n, number, field) for number, field in enumerate(FIELDS)]
+    return pl.concat(parts).with_columns(
         changed_at=_created_at("opportunity_id")
         + pl.duration(microseconds=_rand("id", 15, 400 * DAY_US)),
     )
@@ -126,14 +130,12 @@ def main() -> None:
         result = as_of(opps, hist, STAGES, at, keep=["account_id"])
         timings.append(time.perf_counter() - started)
     best = min(timings)
-    print(
-        f"as_of({at.date()}) -> {result.height:,} rows; runs: {', '.join(f'{t:.2f}' for t in timings)} s"
-    )
+    runs = ", ".join(f"{t:.2f}" for t in timings)
+    print(f"as_of({at.date()}) -> {result.height:,} rows; runs: {runs} s")
     print(f"  best {best:.2f} s = {opps.height / best:,.0f} opportunities/s")
     print(f"  ({(opps.height + hist.height) / best:,.0f} input rows/s)")
-    print(
-        f"peak RSS {_peak_rss_mib():,.0f} MiB; polars {pl.__version__}, {pl.thread_pool_size()} threads"
-    )
+    threads = pl.thread_pool_size()
+    print(f"peak RSS {_peak_rss_mib():,.0f} MiB; polars {pl.__version__}, {threads} threads")
 
 
 if __name__ == "__main__":

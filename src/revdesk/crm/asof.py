@@ -19,9 +19,19 @@ No peeking: nothing recorded after `at` may show through. Rule 4 is the one that
 field changed after `at` and that change's `old_value` is null (unknown, as in exports that only
 record new values), the field is null at `at`; it never falls back to the current value, which
 is the *future* value. The current state is trusted only for fields that never changed, and
-current `closed_at` only when it is itself at or before `at`.
+current `closed_at` only when it is itself at or before `at`. A stage that is unknown this way
+gives a null status, is_closed, is_won and closed_at: callers must treat null as "unknown".
 
-    >>> frame = as_of(opportunities, history, stages, datetime(2026, 3, 31, tzinfo=UTC))
+History text is parsed after the aggregation, only for each field's last seen and first later
+value (plus every seen close_date change, for the push count). Text that does not parse raises
+InvalidInput, as do history fields other than the tracked ones and resolved stages missing from
+`stages`. Amounts with more than four decimals are rounded half-up to four, as the amount
+column does.
+
+Example::
+
+    snapshot = as_of(opportunities, history, stages, datetime(2026, 3, 31, tzinfo=UTC))
+    quarter_ends = as_of_many(opportunities, history, stages, moments, keep=["account_id"])
 """
 
 from __future__ import annotations
@@ -229,7 +239,9 @@ def _checked_keep(keep: Sequence[str], opps: pl.LazyFrame) -> list[str]:
 def _parsed(field: str, text: pl.Expr) -> pl.Expr:
     """Turn a history value (text) into the dtype of the opportunity column it tracks."""
     if field == TrackedField.AMOUNT:
-        return text.cast(MONEY)
+        # Round half-up to the column's four places, as the database column does.
+        wide = text.cast(pl.Decimal(38, 12))
+        return wide.round(4, mode="half_away_from_zero").cast(MONEY)
     if field == TrackedField.CLOSE_DATE:
         return text.str.to_date("%Y-%m-%d")
     if field == TrackedField.OWNER:
@@ -255,7 +267,8 @@ def _reconstruct(
     last_seen = seen.group_by("opportunity_id", "field").agg(
         pl.col("new_value").sort_by("changed_at", "id").last().alias("seen"),
         pl.col("changed_at").max().alias("seen_at"),
-        pl.len().cast(pl.Int64).alias("changes"),
+        # A row with an unknown old value is a creation (or a first snapshot), not a change.
+        pl.col("old_value").is_not_null().sum().cast(pl.Int64).alias("changes"),
     )
     first_ahead = ahead.group_by("opportunity_id", "field").agg(
         pl.col("old_value").sort_by("changed_at", "id").first().alias("ahead"),

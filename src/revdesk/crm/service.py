@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,6 +39,8 @@ from revdesk.crm.tables import (
     User,
 )
 
+_AMOUNT_QUANTUM = Decimal("0.0001")
+
 # Opportunity attribute behind each tracked field.
 _ATTRIBUTE = {
     TrackedField.STAGE: "stage",
@@ -54,7 +56,8 @@ def encode_value(field: TrackedField, value: object) -> str | None:
     if value is None:
         return None
     if field is TrackedField.AMOUNT:
-        return format(Decimal(str(value)), "f")
+        # Same scale and rounding as the amount column, so history and row never disagree.
+        return format(Decimal(str(value)).quantize(_AMOUNT_QUANTUM, ROUND_HALF_UP), "f")
     if field is TrackedField.CLOSE_DATE and isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -116,7 +119,7 @@ def change_opportunity(
     stages = stages if stages is not None else stage_definitions(session)
     pending = dict(changes)
     new_stage = pending.get(TrackedField.STAGE)
-    if new_stage is not None:
+    if new_stage is not None and new_stage != opportunity.stage:
         definition = stages.get(str(new_stage))
         if definition is None:
             raise InvalidInput(

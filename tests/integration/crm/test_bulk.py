@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from factories import tiny_company
 from sqlalchemy import select
 
+from factories import tiny_company
 from revdesk.core.errors import InvalidInput
 from revdesk.crm.bulk import BulkWriter
 from revdesk.crm.dataset import load_company, parse_company

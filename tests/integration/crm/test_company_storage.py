@@ -75,7 +75,7 @@ def test_a_change_writes_history_with_old_and_new_values(database: Database) -> 
         uow.commit()
 
     assert [(r.field, r.old_value, r.new_value) for r in rows] == [
-        (TrackedField.AMOUNT, "1000.0000", "1500.50")
+        (TrackedField.AMOUNT, "1000.0000", "1500.5000")
     ]
     with database.uow() as uow:
         stored = uow.session.scalars(
@@ -236,3 +236,21 @@ def test_the_bundled_sample_company_loads(database: Database) -> None:
 
     assert counts["opportunities"] >= 20
     assert counts["quotes"] >= 10
+
+
+def test_setting_the_current_stage_again_changes_nothing(database: Database) -> None:
+    _load(database)
+
+    with database.uow() as uow:
+        opp = uow.session.scalars(select(Opportunity).where(Opportunity.external_id == "won")).one()
+        closed_at = opp.closed_at
+        rows = change_opportunity(
+            uow.session,
+            opp,
+            {TrackedField.STAGE: "Closed Won"},
+            at=datetime(2026, 9, 1, tzinfo=UTC),
+            by=None,
+        )
+
+        assert rows == []
+        assert opp.closed_at == closed_at

@@ -17,7 +17,7 @@ from revdesk.crm.asof import (
     as_of,
     as_of_many,
 )
-from revdesk.crm.model import StageStatus, TrackedField
+from revdesk.crm.model import TrackedField
 
 STAGES = pl.DataFrame(
     {
@@ -218,6 +218,34 @@ def test_amount_text_is_parsed_to_four_decimal_places() -> None:
     # then the amount is a Decimal(38, 4)
     assert result.schema["amount"] == pl.Decimal(38, 4)
     assert result["amount"].to_list() == [Decimal("12500.0000")]
+
+
+def test_amounts_with_more_places_round_half_up_like_the_amount_column() -> None:
+    # given history text with five decimals that sits exactly on a rounding boundary
+    opps = opportunities(opportunity(amount=Decimal("2")))
+    hist = history(change("amount", "1.23445", "2", day(3)))
+
+    # when reconstructed before the change
+    result = as_of(opps, hist, STAGES, day(2))
+
+    # then it rounds half-up (1.2345), not half-even (1.2344) nor truncated
+    assert result["amount"].to_list() == [Decimal("1.2345")]
+
+
+def test_a_creation_row_is_not_counted_as_an_amount_change() -> None:
+    # given the creation row (old value unknown) and one real change
+    opps = opportunities(opportunity(amount=Decimal("1500")))
+    hist = history(
+        change("amount", None, "1000", day(1)),
+        change("amount", "1000", "1500", day(4)),
+    )
+
+    # when reconstructed after the creation and after the change
+    created, changed = one(opps, hist, day(2)), one(opps, hist, day(5))
+
+    # then only the real change counts
+    assert (created["amount"], created["amount_changes"]) == (Decimal("1000"), 0)
+    assert (changed["amount"], changed["amount_changes"]) == (Decimal("1500"), 1)
 
 
 # -- creation and closing --------------------------------------------------------------------
@@ -430,9 +458,9 @@ def test_as_of_many_without_moments_is_empty_with_the_full_schema() -> None:
     assert result.columns == as_of_many(opportunities(), history(), STAGES, [day(1)]).columns
 
 
-def test_the_contract_constants_agree_with_the_domain_vocabulary() -> None:
-    assert set(STAGE_STATUSES) == {s.value for s in StageStatus}
+def test_every_tracked_field_of_the_domain_is_reconstructed() -> None:
     assert set(TRACKED_FIELDS) == {f.value for f in TrackedField}
+    assert STAGE_STATUSES == ("open", "won", "lost")
 
 
 # -- refusals --------------------------------------------------------------------------------
@@ -532,12 +560,14 @@ def as_text(field: str, value: Any) -> str:
 @st.composite
 def consistent_company(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, list[Change]]:
     """Opportunities with a creation row per field and chained changes, rows in random order."""
-    opp_rows, changes = [], []
+    opp_rows: list[dict[str, Any]] = []
+    changes: list[Change] = []
     for opp_id in range(1, draw(st.integers(1, 3)) + 1):
         created_at = START + timedelta(minutes=draw(st.integers(0, 1_000)))
         current: dict[str, Any] = {"id": opp_id, "created_at": created_at, "closed_at": None}
         for field, values in VALUES.items():
-            moment, old = created_at, None
+            moment: datetime = created_at
+            old: str | None = None  # the creation row has no old value
             for _ in range(draw(st.integers(1, 3))):
                 value = draw(values)
                 changes.append((moment, field, opp_id, old, as_text(field, value), value))
@@ -564,6 +594,7 @@ STATE = ["stage", "amount", "close_date", "forecast_category", "owner_id"]
 def test_a_consistent_history_replays_to_the_current_state(
     company: tuple[pl.DataFrame, pl.DataFrame, list[Change]],
 ) -> None:
+    # given a consistent history, stored in random order
     opps, hist, changes = company
 
     # when reconstructed after every change, then it is the current state
