@@ -6,7 +6,14 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(shell command -v uv 2>/dev/null || echo .cache/uv/bin/uv)
+UV_ON_PATH := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV_ON_PATH),)
+UV := .cache/uv/bin/uv
+UV_DEP := $(UV)
+else
+UV := $(UV_ON_PATH)
+UV_DEP :=
+endif
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -20,13 +27,10 @@ help: ## list the targets
 	$(PYTHON) -m venv .cache/uv
 	.cache/uv/bin/pip install --quiet uv
 
-$(UV):
-	@true
-
-install: $(UV) ## runtime dependencies only, exactly as locked
+install: $(UV_DEP) ## runtime dependencies only, exactly as locked
 	$(UV) sync --frozen --no-dev --python $(PYTHON)
 
-install-dev: $(UV) ## runtime and development dependencies, exactly as locked
+install-dev: $(UV_DEP) ## runtime and development dependencies, exactly as locked
 	$(UV) sync --frozen --python $(PYTHON)
 
 demo: install ## build the demo company into ./revdesk.db and show it
