@@ -21,6 +21,7 @@ from revdesk.core.fx import ExchangeRate, RateTable
 from revdesk.crm.asof import MONEY, UTC_MICROS
 from revdesk.crm.tables import (
     Account,
+    Contact,
     ExchangeRateRow,
     Opportunity,
     OpportunityHistory,
@@ -89,6 +90,15 @@ ACCOUNT_FRAME: Final[Mapping[str, pl.DataType]] = {
     "region": pl.String(),
     "industry": pl.String(),
     "owner_id": pl.Int64(),
+}
+CONTACT_FRAME: Final[Mapping[str, pl.DataType]] = {
+    "id": pl.Int64(),
+    "account_id": pl.Int64(),
+    "first_name": pl.String(),
+    "last_name": pl.String(),
+    "email": pl.String(),
+    "title": pl.String(),
+    "buying_role": pl.String(),
 }
 PRODUCT_FRAME: Final[Mapping[str, pl.DataType]] = {
     "id": pl.Int64(),
@@ -191,6 +201,11 @@ def teams(session: Session) -> pl.DataFrame:
 def accounts(session: Session) -> pl.DataFrame:
     """Accounts with segment, region and industry."""
     return read_frame(session, Account.__table__, ACCOUNT_FRAME)  # type: ignore[arg-type]
+
+
+def contacts(session: Session) -> pl.DataFrame:
+    """Contacts with their account (null for orphans)."""
+    return read_frame(session, Contact.__table__, CONTACT_FRAME)  # type: ignore[arg-type]
 
 
 def products(session: Session) -> pl.DataFrame:

@@ -1,0 +1,1 @@
+"""Pipeline analytics, CRM hygiene and stage discipline."""
