@@ -27,6 +27,7 @@ from revdesk.crm import dataset
 from revdesk.crm.service import company_summary, count_records
 from revdesk.crm.summary import Summary
 from revdesk.db.migrate import current_revision, head_revision, upgrade
+from revdesk.pipeline.cli import pipeline_app
 from revdesk.schema import metadata
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 sample_app = typer.Typer(help="The small bundled sample company.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+app.add_typer(pipeline_app, name="pipeline")
 
 
 @db_app.command("upgrade")

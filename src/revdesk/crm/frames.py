@@ -68,6 +68,8 @@ STAGE_FRAME: Final[Mapping[str, pl.DataType]] = {
     "status": pl.String(),
     "forecast_category": pl.String(),
     "default_probability": pl.Decimal(38, 2),
+    "required_fields": pl.List(pl.String()),
+    "playbook": pl.String(),
 }
 USER_FRAME: Final[Mapping[str, pl.DataType]] = {
     "id": pl.Int64(),
@@ -167,6 +169,8 @@ def _typed(name: str, dtype: pl.DataType) -> pl.Expr:
         return stamp.str.to_datetime(_TEXT_TIMESTAMP, time_unit="us").dt.replace_time_zone("UTC")
     if dtype == pl.Date():
         return text.str.to_date("%Y-%m-%d")
+    if isinstance(dtype, pl.List):
+        return text.str.json_decode(dtype)
     if dtype == pl.Boolean():
         return text.is_in(["1", "true", "t"]).and_(text.is_not_null())
     return text.cast(dtype)

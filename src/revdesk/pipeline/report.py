@@ -1,0 +1,136 @@
+"""The pipeline report: every metric for one as-of moment, assembled from raw CRM frames.
+
+Pure: `CrmFrames` in (as read by `revdesk.crm.frames`), `PipelineReport` out. Everything is
+computed from the as-of reconstruction at `at`, so a report for a past date shows exactly what
+was known then (the history after `at` is never read).
+
+Periods: the *current period* is the fiscal quarter containing `at`; coverage and the waterfall
+are about deals closing in it, the waterfall running from its first day to `at`. Outcome metrics
+(win rates, deal size, cycle, conversion) and pipeline created use the *trailing year*: the four
+fiscal quarters ending with the current one, up to `at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+
+import polars as pl
+
+from revdesk.core.errors import InvalidInput
+from revdesk.core.fiscal import FiscalCalendar, FiscalPeriod
+from revdesk.core.fx import RateTable
+from revdesk.crm.asof import as_of
+from revdesk.pipeline.deals import deals as deals_frame
+from revdesk.pipeline.flow import slippage, stage_conversion, stage_path, time_in_stage
+from revdesk.pipeline.metrics import (
+    cohorts,
+    coverage,
+    outcomes,
+    pipeline_by_stage,
+    pipeline_created,
+    velocity,
+)
+from revdesk.pipeline.waterfall import waterfall
+
+KEEP = ("external_id", "account_id", "name", "type", "currency")
+
+
+@dataclass(frozen=True)
+class CrmFrames:
+    """The raw frames a report is computed from (see revdesk.crm.frames for their columns)."""
+
+    opportunities: pl.DataFrame
+    history: pl.DataFrame
+    stages: pl.DataFrame
+    users: pl.DataFrame
+    teams: pl.DataFrame
+    accounts: pl.DataFrame
+    products: pl.DataFrame
+    quote_lines: pl.DataFrame
+    rates: RateTable
+
+
+@dataclass(frozen=True)
+class PipelineReport:
+    """Named result frames plus what they are about."""
+
+    at: datetime
+    period: FiscalPeriod
+    trailing: tuple[FiscalPeriod, FiscalPeriod]
+    base_currency: str
+    by: tuple[str, ...]
+    sections: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+
+def snapshot(data: CrmFrames, at: datetime) -> pl.DataFrame:
+    """The deals frame as of `at`, amounts converted at the rate in force on `at`'s date."""
+    state = as_of(data.opportunities, data.history, data.stages, at, keep=KEEP)
+    return deals_frame(
+        state,
+        users=data.users,
+        teams=data.teams,
+        accounts=data.accounts,
+        products=data.products,
+        quote_lines=data.quote_lines,
+        rates=data.rates,
+        rate_day=at.date(),
+    )
+
+
+def check_moment(data: CrmFrames, at: datetime, now: datetime) -> None:
+    """Refuse an as-of moment before the first opportunity or in the future."""
+    if data.opportunities.is_empty():
+        raise InvalidInput("there are no opportunities to report on")
+    first = data.opportunities["created_at"].min()
+    assert isinstance(first, datetime)
+    if at < first:
+        raise InvalidInput(
+            f"as-of {at.date().isoformat()} is before the first opportunity "
+            f"(created {first.date().isoformat()})"
+        )
+    if at > now:
+        raise InvalidInput(f"as-of {at.date().isoformat()} is in the future")
+
+
+def build_report(
+    data: CrmFrames,
+    *,
+    at: datetime,
+    calendar: FiscalCalendar,
+    by: Sequence[str] = (),
+    targets: pl.DataFrame | None = None,
+) -> PipelineReport:
+    """Compute every section of the pipeline report as of `at`."""
+    period = calendar.quarter(at.date())
+    first_quarter = calendar.previous(calendar.previous(calendar.previous(period)))
+    start, end = first_quarter.start, at.date()
+    now = snapshot(data, at)
+    path = stage_path(data.history, data.stages, at)
+    period_start = datetime.combine(period.start, time.min, tzinfo=UTC)
+    before = snapshot(data, period_start)  # the period contains `at`, so this is not later
+    outcome = outcomes(now, start, end, calendar, by=by)
+    sections = {
+        "pipeline_by_stage": pipeline_by_stage(now, data.stages, calendar, by=by),
+        "coverage": coverage(now, period, targets=targets, by=by),
+        "outcomes": outcome,
+        "velocity": velocity(now, outcomes(now, start, end, calendar, by=_no_period(by)), by=by),
+        "stage_conversion": stage_conversion(
+            now, path, data.stages, calendar, start=start, end=end, by=by
+        ),
+        "time_in_stage": time_in_stage(now, path, at, by=by),
+        "slippage": slippage(now, by=by),
+        "pipeline_created": pipeline_created(
+            now, datetime.combine(start, time.min, tzinfo=UTC), at, calendar, by=by
+        ),
+        "waterfall": waterfall(
+            before, now, t0=period_start, start=period.start, end=period.end, by=by
+        ),
+        "cohorts": cohorts(now, calendar, by=by),
+    }
+    return PipelineReport(at, period, (first_quarter, period), data.rates.base, tuple(by), sections)
+
+
+def _no_period(by: Sequence[str]) -> list[str]:
+    return [name for name in by if name != "period"]
