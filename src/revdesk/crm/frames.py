@@ -48,6 +48,7 @@ OPPORTUNITY_FRAME: Final[Mapping[str, pl.DataType]] = {
     "probability": pl.Decimal(38, 2),
     "next_step": pl.String(),
     "lead_source": pl.String(),
+    "competitors": pl.List(pl.String()),
     "lost_reason": pl.String(),
     "created_at": UTC_MICROS,
     "closed_at": UTC_MICROS,

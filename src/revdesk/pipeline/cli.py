@@ -13,10 +13,12 @@ from revdesk.cli_support import DatabaseOption, console, open_database, settings
 from revdesk.core.clock import end_of_day, utcnow
 from revdesk.core.errors import InvalidInput
 from revdesk.pipeline.grouping import check_slices
+from revdesk.pipeline.hygiene import default_config, load_config_file
 from revdesk.pipeline.render import OutputFormat, write
-from revdesk.pipeline.service import pipeline_report
+from revdesk.pipeline.service import hygiene_run, pipeline_report
 
 pipeline_app = typer.Typer(help="Pipeline analytics.", no_args_is_help=True)
+hygiene_app = typer.Typer(help="CRM hygiene rules.", no_args_is_help=True)
 
 AsOfOption = Annotated[
     str | None,
@@ -100,5 +102,42 @@ def report(  # noqa: PLR0917 - Typer maps each parameter to an option
         f"({result.base_currency})"
     )
     written = write(result.sections, fmt, output=output, console=console, heading=heading)
+    if written is not None:
+        console.print(f"[green]wrote {written}[/green]")
+
+
+@hygiene_app.command("run")
+def hygiene(
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="hygiene rules YAML (default: the shipped set)")
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+    output: OutputOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Flag every open deal and contact that breaks a hygiene rule; scores and fix list."""
+    settings = settings_for(database)
+    config = load_config_file(rules) if rules is not None else default_config()
+    if fmt is not OutputFormat.TABLE and output is None:
+        raise InvalidInput(f"--format {fmt.value} needs --output PATH")
+    db = open_database(settings)
+    with db.uow() as uow:
+        result = hygiene_run(
+            uow.session, config=config, now=utcnow(), base_currency=settings.base_currency
+        )
+    db.dispose()
+    heading = f"CRM hygiene at {result.now:%Y-%m-%d %H:%M} UTC: {result.flags.height:,} flags"
+    sections = result.sections()
+    if fmt is OutputFormat.TABLE:
+        sections = {
+            **sections,
+            "flags": result.flags.select(
+                "entity", "entity_id", "rule_id", "severity", "detail"
+            ).head(50),
+            "fix_list": result.fixes.select("owner", "severity", "name", "rule_id", "detail").head(
+                50
+            ),
+        }
+    written = write(sections, fmt, output=output, console=console, heading=heading)
     if written is not None:
         console.print(f"[green]wrote {written}[/green]")

@@ -49,6 +49,7 @@ class CrmFrames:
     accounts: pl.DataFrame
     products: pl.DataFrame
     quote_lines: pl.DataFrame
+    contacts: pl.DataFrame
     rates: RateTable
 
 
@@ -69,6 +70,21 @@ def snapshot(data: CrmFrames, at: datetime) -> pl.DataFrame:
     state = as_of(data.opportunities, data.history, data.stages, at, keep=KEEP)
     return deals_frame(
         state,
+        users=data.users,
+        teams=data.teams,
+        accounts=data.accounts,
+        products=data.products,
+        quote_lines=data.quote_lines,
+        rates=data.rates,
+        rate_day=at.date(),
+    )
+
+
+def current(data: CrmFrames, at: datetime) -> pl.DataFrame:
+    """The deals frame of the current state (every field, tracked or not) at `at`."""
+    status = data.stages.select(pl.col("name").alias("stage"), "status")
+    return deals_frame(
+        data.opportunities.join(status, on="stage", how="left"),
         users=data.users,
         teams=data.teams,
         accounts=data.accounts,

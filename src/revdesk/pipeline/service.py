@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -9,7 +10,20 @@ from sqlalchemy.orm import Session
 
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.crm import frames
-from revdesk.pipeline.report import CrmFrames, PipelineReport, build_report, check_moment
+from revdesk.pipeline.hygiene import (
+    HygieneConfig,
+    checked_fields,
+    evaluate,
+    fix_list,
+    quality_scores,
+)
+from revdesk.pipeline.report import (
+    CrmFrames,
+    PipelineReport,
+    build_report,
+    check_moment,
+    current,
+)
 
 
 def load_frames(session: Session, *, base_currency: str) -> CrmFrames:
@@ -23,6 +37,7 @@ def load_frames(session: Session, *, base_currency: str) -> CrmFrames:
         accounts=frames.accounts(session),
         products=frames.products(session),
         quote_lines=frames.primary_quote_lines(session),
+        contacts=frames.contacts(session),
         rates=frames.rate_table(session, base_currency),
     )
 
@@ -41,3 +56,39 @@ def pipeline_report(
     data = load_frames(session, base_currency=base_currency)
     check_moment(data, at, now)
     return build_report(data, at=at, calendar=calendar, by=by, targets=targets)
+
+
+@dataclass(frozen=True)
+class HygieneResult:
+    """Flags per deal, data-quality scores per rep, team and field, and the fix list."""
+
+    now: datetime
+    flags: pl.DataFrame
+    scores: dict[str, pl.DataFrame]
+    fixes: pl.DataFrame
+
+    def sections(self) -> dict[str, pl.DataFrame]:
+        """Everything as named frames, for rendering."""
+        return {
+            "flags": self.flags,
+            **{f"score_by_{name}": frame for name, frame in self.scores.items()},
+            "fix_list": self.fixes,
+        }
+
+
+def hygiene_run(
+    session: Session, *, config: HygieneConfig, now: datetime, base_currency: str
+) -> HygieneResult:
+    """Evaluate the hygiene rules over the current state of every deal and contact."""
+    data = load_frames(session, base_currency=base_currency)
+    deals = current(data, now)
+    flags = evaluate(
+        config,
+        deals=deals,
+        history=data.history,
+        stages=data.stages,
+        contacts=data.contacts,
+        now=now,
+    )
+    scores = quality_scores(flags, deals, fields=checked_fields(config))
+    return HygieneResult(now, flags, scores, fix_list(flags, deals, users=data.users))
