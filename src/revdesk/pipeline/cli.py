@@ -15,7 +15,7 @@ from revdesk.core.errors import InvalidInput
 from revdesk.pipeline.grouping import check_slices
 from revdesk.pipeline.hygiene import default_config, load_config_file
 from revdesk.pipeline.render import OutputFormat, write
-from revdesk.pipeline.service import hygiene_run, pipeline_report
+from revdesk.pipeline.service import hygiene_run, pipeline_report, stage_discipline
 
 pipeline_app = typer.Typer(help="Pipeline analytics.", no_args_is_help=True)
 hygiene_app = typer.Typer(help="CRM hygiene rules.", no_args_is_help=True)
@@ -102,6 +102,32 @@ def report(  # noqa: PLR0917 - Typer maps each parameter to an option
         f"({result.base_currency})"
     )
     written = write(result.sections, fmt, output=output, console=console, heading=heading)
+    if written is not None:
+        console.print(f"[green]wrote {written}[/green]")
+
+
+@pipeline_app.command("discipline")
+def discipline(
+    fmt: FormatOption = OutputFormat.TABLE,
+    output: OutputOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Stage playbook, deals sitting in a stage without its criteria, rep vs team conversion."""
+    settings = settings_for(database)
+    if fmt is not OutputFormat.TABLE and output is None:
+        raise InvalidInput(f"--format {fmt.value} needs --output PATH")
+    db = open_database(settings)
+    now = utcnow()
+    with db.uow() as uow:
+        sections = stage_discipline(
+            uow.session,
+            now=now,
+            calendar=settings.fiscal_calendar,
+            base_currency=settings.base_currency,
+        )
+    db.dispose()
+    heading = f"Stage discipline at {now:%Y-%m-%d %H:%M} UTC"
+    written = write(sections, fmt, output=output, console=console, heading=heading)
     if written is not None:
         console.print(f"[green]wrote {written}[/green]")
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.crm import frames
+from revdesk.pipeline.discipline import criteria_gaps, playbook, process_consistency
+from revdesk.pipeline.flow import stage_path
 from revdesk.pipeline.hygiene import (
     HygieneConfig,
     checked_fields,
@@ -92,3 +94,21 @@ def hygiene_run(
     )
     scores = quality_scores(flags, deals, fields=checked_fields(config))
     return HygieneResult(now, flags, scores, fix_list(flags, deals, users=data.users))
+
+
+def stage_discipline(
+    session: Session, *, now: datetime, calendar: FiscalCalendar, base_currency: str
+) -> dict[str, pl.DataFrame]:
+    """The stage playbook, deals missing exit criteria, and each rep's conversion vs the team."""
+    data = load_frames(session, base_currency=base_currency)
+    deals = current(data, now)
+    period = calendar.quarter(now.date())
+    first = calendar.previous(calendar.previous(calendar.previous(period)))
+    path = stage_path(data.history, data.stages, now)
+    return {
+        "stages": playbook(data.stages),
+        "criteria_gaps": criteria_gaps(deals, data.stages),
+        "process_consistency": process_consistency(
+            deals, path, data.stages, calendar, start=first.start, end=now.date()
+        ),
+    }
