@@ -17,7 +17,7 @@ endif
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test lint typecheck contracts migrations-check pytest bench install install-dev clean
+.PHONY: help demo sample test lint typecheck contracts migrations-check pytest bench install install-dev clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -33,7 +33,12 @@ install: $(UV_DEP) ## runtime dependencies only, exactly as locked
 install-dev: $(UV_DEP) ## runtime and development dependencies, exactly as locked
 	$(UV) sync --frozen --python $(PYTHON)
 
-demo: install ## build the demo company into ./revdesk.db and show it
+demo: install ## build the demo company (20,000 deals) into ./revdesk.db and show it
+	$(BIN)/revdesk db upgrade
+	$(BIN)/revdesk demo
+	$(BIN)/revdesk summary
+
+sample: install ## load the small hand-written sample company into ./revdesk.db and show it
 	$(BIN)/revdesk db upgrade
 	$(BIN)/revdesk sample load --replace
 	$(BIN)/revdesk summary

@@ -27,6 +27,7 @@ from revdesk.crm import dataset
 from revdesk.crm.service import company_summary, count_records
 from revdesk.crm.summary import Summary
 from revdesk.db.migrate import current_revision, head_revision, upgrade
+from revdesk.demo.cli import demo
 from revdesk.pipeline.cli import hygiene_app, pipeline_app
 from revdesk.schema import metadata
 
@@ -39,6 +40,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 sample_app = typer.Typer(help="The small bundled sample company.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+app.command("demo")(demo)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
 
