@@ -28,6 +28,7 @@ from revdesk.crm.service import company_summary, count_records
 from revdesk.crm.summary import Summary
 from revdesk.db.migrate import current_revision, head_revision, upgrade
 from revdesk.demo.cli import demo
+from revdesk.ingest.cli import import_app
 from revdesk.pipeline.cli import hygiene_app, pipeline_app
 from revdesk.schema import metadata
 
@@ -40,6 +41,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 sample_app = typer.Typer(help="The small bundled sample company.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+app.add_typer(import_app, name="import")
 app.command("demo")(demo)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
