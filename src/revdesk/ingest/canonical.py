@@ -117,6 +117,18 @@ SCHEMAS: Final[Mapping[str, Mapping[str, pl.DataType]]] = {
         "last_activity_at": UTC_MICROS,
         "extra": TEXT,
     },
+    "line_items": {
+        "external_id": TEXT,
+        "opportunity": TEXT,
+        "product": TEXT,
+        "quantity": MONEY,
+        "list_unit_price": pl.Decimal(38, 6),
+        "net_unit_price": pl.Decimal(38, 6),
+        "description": TEXT,
+        "sort": WHOLE,
+        "start_date": pl.Date(),
+        "currency": TEXT,
+    },
     "history": {
         "opportunity": TEXT,
         "field": TEXT,

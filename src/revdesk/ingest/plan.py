@@ -35,6 +35,8 @@ class ObjectPlan:
     links: pl.DataFrame
     counts: ObjectCounts
     history: pl.DataFrame = field(default_factory=pl.DataFrame)
+    clear: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Int64))
+    """Ids whose rows are deleted before the creates are written (a quote's replaced lines)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from revdesk.ingest.model import (
 )
 from revdesk.ingest.plan import ObjectPlan, Planner
 from revdesk.ingest.plan_deals import plan_history, plan_opportunities, plan_stages, stage_table
+from revdesk.ingest.plan_lines import plan_lines
 from revdesk.ingest.read import read_rows
 from revdesk.ingest.specs import SPECS
 from revdesk.ingest.stubs import add_stubs
@@ -118,8 +119,9 @@ def _needed(extract: Extract) -> dict[str, list[str]]:
                 needed[ref.target] |= {target.key, "name", *target.unique}
                 if ref.stub:  # records created from names carry these columns
                     needed[ref.target] |= {"external_id", "email", "role"}
-    if "history" in extract.frames:
+    if "history" in extract.frames or "line_items" in extract.frames:
         needed["opportunities"].add("external_id")
+        needed["products"].add("external_id")
         needed["users"].add("external_id")
     if "stage" in extract.frame("opportunities").columns:
         needed["opportunities"] |= {"closed_at"}
@@ -147,7 +149,8 @@ def _plan(
     existing = _read_existing(session, extract)
     frames = dict(extract.frames)
     notes = add_stubs(frames, existing, extract.source)
-    rules = {spec.table: store.column_rules(spec.table) for spec in SPECS.values()}
+    tables = [*(spec.table for spec in SPECS.values()), "quotes", "quote_lines"]
+    rules = {name: store.column_rules(name) for name in tables}
     problems = pl.concat([extract.problems, notes]) if notes.height else extract.problems
     planner = Planner(
         rules=rules, existing=existing, problems=problems, at=at, reserve=writer.reserve
@@ -171,6 +174,9 @@ def _plan(
         counts = ObjectCounts(created=synthetic.height)
         empty = pl.DataFrame()
         plans.append(ObjectPlan("history", "opportunity_history", synthetic, empty, empty, counts))
+    if "line_items" in frames:
+        quotes, lines = store.imported_quotes(session)
+        plans.extend(plan_lines(planner, frames["line_items"], quotes=quotes, lines=lines))
     return plans, planner.all_problems()
 
 
@@ -181,7 +187,10 @@ def _write(
     at: datetime,
     progress: Progress,
 ) -> None:
+    """Write every plan in order: deletions, creates (bulk), updates, then self references."""
     for plan in plans:
+        if not plan.clear.is_empty():
+            store.delete_where(session, plan.table, "quote_id", plan.clear)
         creates = plan.creates
         if not creates.is_empty() and "id" not in creates.columns:
             span = writer.reserve(plan.table, creates.height)
@@ -191,7 +200,8 @@ def _write(
         progress.start(plan.obj, creates.height + plan.updates.height)
         with store.bulk_load(session, plan.table, creates.height):
             store.insert_rows(writer, plan.table, creates, partial(progress.advance, plan.obj))
-        store.update_rows(session, plan.table, plan.updates, at=at)
+        bump = plan.table == "opportunities"  # the optimistic-lock counter of deals
+        store.update_rows(session, plan.table, plan.updates, at=at, bump=bump)
         progress.advance(plan.obj, plan.updates.height)
         store.update_rows(session, plan.table, plan.links, at=at)
     writer.finish()

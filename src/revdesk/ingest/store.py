@@ -168,15 +168,16 @@ def _driver_frame(tab: Table, frame: pl.DataFrame, dialect: str) -> pl.DataFrame
     return frame.select(exprs)
 
 
-def update_rows(session: Session, name: str, frame: pl.DataFrame, *, at: datetime) -> int:
-    """Set the frame's columns on the rows with its ids; versioned tables get version + 1."""
+def update_rows(
+    session: Session, name: str, frame: pl.DataFrame, *, at: datetime, bump: bool = False
+) -> int:
+    """Set the frame's columns on the rows with its ids; `bump` adds 1 to the row's version."""
     if frame.is_empty() or frame.width < 2:
         return 0
     tab = table(name)
     dialect = session.get_bind().dialect.name
     columns = [c for c in frame.columns if c != "id"]
     data = _driver_frame(tab, frame.select("id", *columns), dialect)
-    bump = "version" in tab.c and "version" not in columns
     if dialect == "postgresql":
         _update_postgres(session, name, data, columns, bump=bump, at=at)
     else:
@@ -260,3 +261,28 @@ def insert_rows(writer: BulkWriter, name: str, frame: pl.DataFrame, progress: Pr
         done += writer.insert(name, chunk)
         progress(chunk.height)
     return done
+
+
+def delete_where(session: Session, name: str, column: str, ids: pl.Series) -> None:
+    """Delete the rows of table `name` whose `column` is one of `ids`."""
+    tab = table(name)
+    values = ids.to_list()
+    for start in range(0, len(values), 10_000):
+        session.execute(tab.delete().where(tab.c[column].in_(values[start : start + 10_000])))
+
+
+def imported_quotes(session: Session) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every quote's id, key, deal and version; the lines of quotes made from line items."""
+    rules, line_rules = column_rules("quotes"), column_rules("quote_lines")
+    quote_columns = ("id", "external_id", "opportunity_id", "version", "row_version")
+    quotes = read_frame(session, table("quotes"), {c: rules[c].dtype for c in quote_columns})
+    ours = select(table("quotes").c.id).where(table("quotes").c.external_id.like("oli:%"))
+    line_columns = ("quote_id", "line_no", "product_id", "quantity", "list_unit_price",
+                    "net_unit_price", "description")  # fmt: skip
+    lines = read_frame(
+        session,
+        table("quote_lines"),
+        {c: line_rules[c].dtype for c in line_columns},
+        where=table("quote_lines").c.quote_id.in_(ours),
+    )
+    return quotes, lines

@@ -15,7 +15,7 @@ from ingest_support import history_rows
 from revdesk.crm import frames
 from revdesk.crm.asof import OPPORTUNITY_SCHEMA, as_of
 from revdesk.crm.service import count_records
-from revdesk.crm.tables import Opportunity, OpportunityHistory
+from revdesk.crm.tables import Opportunity, OpportunityHistory, Quote
 from revdesk.db.uow import Database
 from revdesk.ingest.salesforce import extract_salesforce
 from revdesk.ingest.service import ImportOptions, run_import
@@ -195,3 +195,32 @@ def test_the_data_loader_fixture_keeps_history_custom_fields_and_the_chain(
         assert snapshot.select("stage", "amount").row(0) == ("Qualification", Decimal(8000))
         users = {u["name"]: u for u in frames.users(uow.session).iter_rows(named=True)}
         assert users["Rita Rep"]["manager_id"] == users["Max Manager"]["id"]  # via the roles
+
+
+def test_line_items_become_a_quote_whose_lines_a_changed_export_replaces(
+    database: Database, data: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(data / "salesforce-dataloader", folder)
+    first = run_import(database, extract_salesforce(folder), options=ImportOptions(), at=AT)
+    items = folder / "OPPORTUNITYLINEITEM.csv"
+    items.write_text(items.read_text().replace('"80","90","100","7200"', '"85","90","100","7650"'))
+    second = run_import(database, extract_salesforce(folder), options=ImportOptions(), at=AT)
+    third = run_import(database, extract_salesforce(folder), options=ImportOptions(), at=AT)
+
+    assert _counts(first)["quotes"] == (2, 0, 0, 0)
+    assert _counts(first)["line_items"] == (3, 0, 0, 0)
+    assert _counts(second)["quotes"] == (0, 1, 1, 0)
+    assert _counts(third)["quotes"] == (0, 0, 2, 0)
+    with database.uow() as uow:
+        lines = frames.primary_quote_lines(uow.session)
+        assert lines.is_empty()  # imported quotes are drafts, not the primary quote
+        quote = uow.session.scalars(
+            select(Quote).where(Quote.external_id.like("oli:%")).order_by(Quote.id)
+        ).first()
+        assert quote is not None
+        assert (quote.version, quote.status, quote.row_version) == (1, "draft", 2)
+        assert [(line.line_no, line.quantity, line.net_unit_price) for line in quote.lines] == [
+            (1, Decimal(85), Decimal(90)),
+            (2, Decimal(10), Decimal("25.5")),
+        ]

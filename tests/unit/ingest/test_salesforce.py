@@ -136,3 +136,13 @@ def test_a_folder_without_salesforce_files_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="no Salesforce export files"):
         extract_salesforce(tmp_path)
+
+
+def test_line_items_find_products_through_price_book_entries_and_divide_totals() -> None:
+    items = extract_salesforce(DATA / "salesforce-dataloader").frames["line_items"]
+
+    assert items.select("product", "quantity", "net_unit_price").rows() == [
+        ("01t000000000001AAA", Decimal(80), Decimal(90)),
+        ("01t000000000002AAA", Decimal(10), Decimal("25.5")),  # from PricebookEntryId
+        ("01t000000000002AAA", Decimal(200), Decimal(25)),  # TotalPrice 5000 / Quantity 200
+    ]

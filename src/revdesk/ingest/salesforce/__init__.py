@@ -3,10 +3,11 @@
     extract = extract_salesforce(Path("export/"), date_order=None, base_currency="USD")
 
 Each present file among Account, Contact, User, UserRole, Opportunity, OpportunityHistory,
-OpportunityFieldHistory, Product2, Pricebook2 and PricebookEntry is read (names matched without
-regard to case; report exports named otherwise are recognised by their headers), its headers are
-mapped to API names, and it becomes canonical frames. Locale dates need a day/month order: the
-given one, else the one the data proves, else the import is refused asking for --date-order.
+OpportunityFieldHistory, OpportunityLineItem, Product2, Pricebook2 and PricebookEntry is read
+(names matched without regard to case; report exports named otherwise are recognised by their
+headers), its headers are mapped to API names, and it becomes canonical frames. Locale dates
+need a day/month order: the given one, else the one the data proves, else the import is refused
+asking for --date-order.
 """
 
 from __future__ import annotations
@@ -174,6 +175,10 @@ def _records(run: _Run) -> None:
         if frame.height:
             run.extract.put(target, frame)
     entries = run.extract.frames.get("price_book_entries")
+    items = run.convert("OpportunityLineItem", "line_items",
+                        lambda c: records.line_items(c, entries, run.base))  # fmt: skip
+    if items.height:
+        run.extract.put("line_items", items)
     if entries is not None and "price_books" not in run.extract.frames:
         run.extract.put("price_books", records.books_from_entries(entries))
         note = Problem(

@@ -1,10 +1,7 @@
-"""Salesforce Opportunity as canonical rows, and stage definitions read off the data.
+"""Salesforce Opportunity as canonical rows, and the stage hints found on them.
 
-Stage definitions (used only while RevDesk has none) come from every StageName seen in
-opportunities and history: the most common StageSortOrder gives the order (else open stages by
-probability, then won, then lost), the most common Probability the default probability, the most
-common forecast category the category; IsWon/IsClosed say won or lost, else the name does
-('Closed Won', 'Lost'), else a probability of 100 means won.
+The hints (StageName, StageSortOrder, Probability, ForecastCategoryName, IsClosed, IsWon) become
+stage definitions in `revdesk.ingest.stagedefs` while RevDesk has none.
 """
 
 from __future__ import annotations

@@ -112,6 +112,21 @@ API: Final[Mapping[str, list[str]]] = {
         "ForecastCategory",
         "IsDeleted",
     ],
+    "OpportunityLineItem": [
+        "Id",
+        "OpportunityId",
+        "Product2Id",
+        "PricebookEntryId",
+        "Quantity",
+        "UnitPrice",
+        "ListPrice",
+        "TotalPrice",
+        "Description",
+        "SortOrder",
+        "ServiceDate",
+        "CurrencyIsoCode",
+        "IsDeleted",
+    ],
     "OpportunityFieldHistory": [
         "Id",
         "OpportunityId",
@@ -136,6 +151,7 @@ TARGET: Final[Mapping[str, str]] = {
     "Opportunity": "opportunities",
     "OpportunityHistory": "history",
     "OpportunityFieldHistory": "history",
+    "OpportunityLineItem": "line_items",
 }
 
 _COMMON: Final = {"created date": "CreatedDate", "created": "CreatedDate"}
@@ -241,6 +257,17 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "edit date": "CreatedDate",
         **_COMMON,
     },
+    "OpportunityLineItem": {
+        "opportunity product id": "Id",
+        "opportunity id": "OpportunityId",
+        "product id": "Product2Id",
+        "quantity": "Quantity",
+        "sales price": "UnitPrice",
+        "list price": "ListPrice",
+        "total price": "TotalPrice",
+        "line description": "Description",
+        "date": "ServiceDate",
+    },
     "OpportunityFieldHistory": {
         "opportunity id": "OpportunityId",
         "field / event": "Field",
@@ -251,7 +278,10 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         **_COMMON,
     },
 }
-_STEMS: Final = {obj: {obj.lower(), obj.lower() + "s"} for obj in OBJECTS}
+_STEMS: Final = {
+    **{obj: {obj.lower(), obj.lower() + "s"} for obj in OBJECTS},
+    "OpportunityLineItem": {"opportunitylineitem", "opportunitylineitems", "opportunityproducts"},
+}
 # headers that only one object's report export has, for files named otherwise
 _SIGNATURES: Final = (
     ("OpportunityFieldHistory", {"field / event", "old value", "new value"}),

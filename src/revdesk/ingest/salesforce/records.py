@@ -128,3 +128,32 @@ def books_from_entries(entries: pl.DataFrame) -> pl.DataFrame:
             "_row",
         )
     )
+
+
+def line_items(conv: Converter, entries: pl.DataFrame | None, base_currency: str) -> None:
+    """OpportunityLineItem: product (Product2Id, else through PricebookEntryId), quantity, prices.
+
+    The sales price is UnitPrice, else TotalPrice divided by Quantity; the list price ListPrice.
+    """
+    sf_id(conv, "external_id", "Id", required=True)
+    sf_id(conv, "opportunity", "OpportunityId", required=True)
+    product = salesforce_id(conv.raw("Product2Id"))
+    if conv.has("PricebookEntryId") and entries is not None and "product" in entries.columns:
+        by_entry = dict(zip(entries["external_id"].to_list(), entries["product"].to_list(),
+                            strict=True))  # fmt: skip
+        entry = salesforce_id(conv.raw("PricebookEntryId"))
+        product = product.fill_null(entry.replace_strict(by_entry, default=None))
+    conv.check(product.is_null(), "Product2Id", "missing value")
+    conv.put("product", product)
+    conv.decimal("quantity", "Quantity", negative=False)
+    conv.decimal("list_unit_price", "ListPrice", negative=False)
+    conv.decimal("net_unit_price", "UnitPrice", negative=False)
+    if conv.decimal("_total", "TotalPrice", negative=False) and "quantity" in conv.columns:
+        total, quantity = conv.columns.pop("_total"), conv.columns["quantity"]
+        per_unit = (total / quantity.set(quantity == 0, None)).cast(pl.Decimal(38, 6))
+        given = conv.columns.get("net_unit_price", pl.Series([None] * conv.height))
+        conv.put("net_unit_price", given.cast(pl.Decimal(38, 6)).fill_null(per_unit))
+    conv.text("description", "Description")
+    conv.integer("sort", "SortOrder")
+    conv.date("start_date", "ServiceDate")
+    currency(conv, "currency", "CurrencyIsoCode", base_currency)
