@@ -50,9 +50,25 @@ class BulkWriter:
         if name not in self._next:
             table = self.table(name)
             highest = self.session.execute(select(func.max(table.c.id))).scalar()
+            if self.dialect == "postgresql":  # ids handed out to transactions not yet committed
+                issued = self.session.execute(
+                    text("SELECT last_value FROM pg_sequences WHERE sequencename = :seq"),
+                    {"seq": f"{name}_id_seq"},
+                ).scalar()
+                highest = max(int(highest or 0), int(issued or 0))
             self._next[name] = int(highest or 0) + 1
         start = self._next[name]
         self._next[name] = start + count
+        if self.dialect == "postgresql" and count:
+            # Move the sequence now (setval is not rolled back), so that rows the application
+            # inserts while this transaction runs can never take a reserved id.
+            self.session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence(:t, 'id'), GREATEST(:last, "
+                    "(SELECT last_value FROM pg_sequences WHERE sequencename = :seq)))"
+                ),
+                {"t": name, "last": start + count - 1, "seq": f"{name}_id_seq"},
+            )
         return range(start, start + count)
 
     def insert(self, name: str, frame: pl.DataFrame) -> int:

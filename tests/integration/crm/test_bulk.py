@@ -88,3 +88,18 @@ def test_an_unknown_column_is_refused(database: Database) -> None:
         writer = BulkWriter(uow.session)
         with pytest.raises(InvalidInput, match="no column"):
             writer.insert("accounts", pl.DataFrame({"id": [1], "nmae": ["typo"]}))
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_rows_inserted_by_others_during_a_bulk_load_never_take_a_reserved_id(
+    database: Database,
+) -> None:
+    with database.uow() as bulk:
+        reserved = BulkWriter(bulk.session).reserve("accounts", 100)
+        with database.uow() as other:
+            account = Account(name="Written meanwhile")
+            other.session.add(account)
+            other.commit()
+
+        assert account.id not in reserved
+        assert account.id > reserved[-1]
