@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from revdesk.approvals.cli import policy_app
 from revdesk.cli_support import (
     DatabaseOption,
     console,
@@ -45,6 +46,7 @@ app.add_typer(import_app, name="import")
 app.command("demo")(demo)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
+app.add_typer(policy_app, name="policy")
 
 
 @db_app.command("upgrade")

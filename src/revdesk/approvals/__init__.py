@@ -1,0 +1,1 @@
+"""Deal desk approvals: policy as code, preview of a quote's approvals, simulation of a policy."""

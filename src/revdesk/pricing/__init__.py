@@ -1,0 +1,1 @@
+"""Deal economics: list, net, discount, ACV, TCV, ARR, margin, payment-terms cost, waterfall."""
