@@ -143,47 +143,48 @@ class Compiler:
 
     def _variable(self, name: str, spec: VariableDoc, types: Mapping[str, Type]) -> Variable:
         scope = Scope(types, FIELDS)
-        kind = spec.kind
-        position = self.at(("variables", name), key=True)
-        if kind == "expr":
-            checked = self.expression(self._loc(name, spec, "expr"), scope, expect=None)
-            if checked.type not in (Type.NUMBER, Type.STRING, Type.BOOL):
-                raise InvalidInput(
-                    f"variable '{name}' must be a number, string or true/false, "
-                    f"not {checked.type.value}",
-                    where=self.at(self._loc(name, spec, "expr")),
-                )
-            evaluate = compile_python(checked)
-            return Variable(
-                name,
-                kind,
-                position,
-                checked,
-                None,
-                "",
-                Decimal(0),
-                lambda values: evaluate(values, None),
-                checked.references,
-            )
+        if spec.kind == "expr":
+            return self._expression_variable(name, spec, scope)
         over = spec.count or spec.over
         element, element_type = ELEMENTS[over]
         inner = scope.bind(element, element_type)
-        of = (
-            None
-            if kind == "count"
-            else self.expression(("variables", name, kind), inner, expect=Type.NUMBER)
-        )
+        of = None
+        if spec.kind != "count":
+            of = self.expression(("variables", name, spec.kind), inner, expect=Type.NUMBER)
         keep = self.expression(("variables", name, "where"), inner) if spec.where else None
         references = frozenset().union(*(c.references for c in (of, keep) if c is not None))
         compute = roll_up(
-            kind,
+            spec.kind,
             compile_python(of, element=element) if of else None,
             compile_python(keep, element=element) if keep else None,
             over,
             spec.default,
         )
+        position = self.at(("variables", name), key=True)
         return Variable(
-            name, kind, position, of, keep, over, spec.default, compute, references | {over}
+            name, spec.kind, position, of, keep, over, spec.default, compute, references | {over}
+        )
+
+    def _expression_variable(self, name: str, spec: VariableDoc, scope: Scope) -> Variable:
+        loc = self._loc(name, spec, "expr")
+        checked = self.expression(loc, scope, expect=None)
+        if checked.type not in (Type.NUMBER, Type.STRING, Type.BOOL):
+            raise InvalidInput(
+                f"variable '{name}' must be a number, string or true/false, "
+                f"not {checked.type.value}",
+                where=self.at(loc),
+            )
+        evaluate = compile_python(checked)
+        return Variable(
+            name,
+            "expr",
+            self.at(("variables", name), key=True),
+            checked,
+            None,
+            "",
+            Decimal(0),
+            lambda values: evaluate(values, None),
+            checked.references,
         )
 
     # -- bands and rules --------------------------------------------------------------------

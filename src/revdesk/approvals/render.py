@@ -17,7 +17,7 @@ from revdesk.approvals.plan import (
     Worse,
 )
 from revdesk.approvals.policy import Policy
-from revdesk.approvals.simulate import DurationSource, SimulationReport
+from revdesk.approvals.simulate import CycleTime, DurationSource, SimulationReport
 
 __all__ = ["policy_summary", "print_plan", "print_simulation", "simulation_data"]
 
@@ -108,47 +108,58 @@ def print_simulation(console: Console, report: SimulationReport) -> None:
         f"{report.current.version} ({report.current.source}) vs new '{report.new.name}' v"
         f"{report.new.version} ({report.new.source})"
     )
-    _table(
-        console,
-        "Outcomes",
-        ["outcome", "current", "new"],
-        [(str(o.outcome), o.current, o.new) for o in report.outcomes],
+    for title, columns, rows in _sections(report):
+        _table(console, title, columns, rows)
+    _print_cycle(console, report.cycle)
+
+
+def _sections(report: SimulationReport) -> list[tuple[str, list[str], list[tuple[object, ...]]]]:
+    changed = (
+        f"Deals whose approvals change ({report.changed_count:,}; first {len(report.changed)})"
     )
-    _table(
-        console,
-        "Deals needing each step",
-        ["step", "current", "new", "newly needing", "no longer needing"],
-        [(s.step_id, s.current, s.new, s.newly_needed, s.no_longer_needed) for s in report.steps],
-    )
-    _table(
-        console,
-        "Deals per approver",
-        ["approver", "current", "new", "change"],
-        [(a.label, a.current, a.new, a.new - a.current) for a in report.approvers],
-    )
-    _table(
-        console,
-        "Deals per role",
-        ["role", "current", "new", "change"],
-        [(r.key, r.current, r.new, r.new - r.current) for r in report.roles],
-    )
-    _table(
-        console,
-        f"Deals whose approvals change ({report.changed_count:,}; first {len(report.changed)})",
-        ["quote", "current", "new", "newly needs", "no longer needs", "added hours"],
-        [
-            (
-                c.quote_id,
-                str(c.current_outcome),
-                str(c.new_outcome),
-                ", ".join(c.added),
-                ", ".join(c.removed),
-                _value(c.added_hours),
-            )
-            for c in report.changed
-        ],
-    )
-    cycle = report.cycle
+    return [
+        (
+            "Outcomes",
+            ["outcome", "current", "new"],
+            [(str(o.outcome), o.current, o.new) for o in report.outcomes],
+        ),
+        (
+            "Deals needing each step",
+            ["step", "current", "new", "newly needing", "no longer needing"],
+            [
+                (s.step_id, s.current, s.new, s.newly_needed, s.no_longer_needed)
+                for s in report.steps
+            ],
+        ),
+        (
+            "Deals per approver",
+            ["approver", "current", "new", "change"],
+            [(a.label, a.current, a.new, a.new - a.current) for a in report.approvers],
+        ),
+        (
+            "Deals per role",
+            ["role", "current", "new", "change"],
+            [(r.key, r.current, r.new, r.new - r.current) for r in report.roles],
+        ),
+        (
+            changed,
+            ["quote", "current", "new", "newly needs", "no longer needs", "added hours"],
+            [
+                (
+                    c.quote_id,
+                    str(c.current_outcome),
+                    str(c.new_outcome),
+                    ", ".join(c.added),
+                    ", ".join(c.removed),
+                    _value(c.added_hours),
+                )
+                for c in report.changed
+            ],
+        ),
+    ]
+
+
+def _print_cycle(console: Console, cycle: CycleTime) -> None:
     source = {
         DurationSource.MEASURED: "measured step durations",
         DurationSource.SLA: "the policies' SLA hours (no measured durations yet)",
@@ -179,19 +190,10 @@ def _table(
 
 def simulation_data(report: SimulationReport) -> dict[str, Any]:
     """The report as JSON-safe data (decimals as strings)."""
-    cycle = report.cycle
     return {
         "quotes": report.quotes,
-        "current": {
-            "name": report.current.name,
-            "version": report.current.version,
-            "source": report.current.source,
-        },
-        "new": {
-            "name": report.new.name,
-            "version": report.new.version,
-            "source": report.new.source,
-        },
+        "current": _policy_data(report.current),
+        "new": _policy_data(report.new),
         "outcomes": [
             {"outcome": str(o.outcome), "current": o.current, "new": o.new} for o in report.outcomes
         ],
@@ -201,7 +203,7 @@ def simulation_data(report: SimulationReport) -> dict[str, Any]:
         "changed_count": report.changed_count,
         "changed": [
             {
-                "quote_id": c.quote_id,
+                **vars_of(c),
                 "current_outcome": str(c.current_outcome),
                 "new_outcome": str(c.new_outcome),
                 "added": list(c.added),
@@ -210,16 +212,24 @@ def simulation_data(report: SimulationReport) -> dict[str, Any]:
             }
             for c in report.changed
         ],
-        "cycle_time": {
-            "source": str(cycle.source),
-            "durations": {k: str(v) for k, v in cycle.durations.items()},
-            "measured": list(cycle.measured),
-            "without_duration": list(cycle.without_duration),
-            "current_mean_hours": str(cycle.current_mean),
-            "new_mean_hours": str(cycle.new_mean),
-            "added_mean_hours": str(cycle.added_mean),
-            "added_mean_hours_changed": str(cycle.added_mean_changed),
-        },
+        "cycle_time": _cycle_data(report.cycle),
+    }
+
+
+def _policy_data(policy: Policy) -> dict[str, Any]:
+    return {"name": policy.name, "version": policy.version, "source": policy.source}
+
+
+def _cycle_data(cycle: CycleTime) -> dict[str, Any]:
+    return {
+        "source": str(cycle.source),
+        "durations": {k: str(v) for k, v in cycle.durations.items()},
+        "measured": list(cycle.measured),
+        "without_duration": list(cycle.without_duration),
+        "current_mean_hours": str(cycle.current_mean),
+        "new_mean_hours": str(cycle.new_mean),
+        "added_mean_hours": str(cycle.added_mean),
+        "added_mean_hours_changed": str(cycle.added_mean_changed),
     }
 
 

@@ -106,6 +106,16 @@ def _json_default(value: object) -> object:
     return str(value) if isinstance(value, Decimal) else repr(value)
 
 
+def _quote_row(view: QuoteView) -> tuple[object, ...]:
+    deal = view.deal
+    return (
+        *(view.quote_id, view.currency, view.start_date, view.created_on or view.start_date),
+        *(view.term_months, str(view.billing_frequency), view.payment_terms_days),
+        *(deal.opportunity_id, deal.opportunity_type, deal.stage, deal.account_name),
+        *(deal.segment, deal.region, deal.industry, deal.owner_id),
+    )
+
+
 def frames_from_views(views: Iterable[QuoteView]) -> QuoteFrames:
     """The frames of `views` (each must have a quote id), for tests and benchmarks."""
     quotes: list[tuple[object, ...]] = []
@@ -113,20 +123,7 @@ def frames_from_views(views: Iterable[QuoteView]) -> QuoteFrames:
     ramps: list[tuple[object, ...]] = []
     clauses: list[tuple[object, ...]] = []
     for view in views:
-        deal = view.deal
-        quotes.append(
-            (
-                *(
-                    view.quote_id,
-                    view.currency,
-                    view.start_date,
-                    view.created_on or view.start_date,
-                ),
-                *(view.term_months, str(view.billing_frequency), view.payment_terms_days),
-                *(deal.opportunity_id, deal.opportunity_type, deal.stage, deal.account_name),
-                *(deal.segment, deal.region, deal.industry, deal.owner_id),
-            )
-        )
+        quotes.append(_quote_row(view))
         for line in view.lines:
             lines.append(
                 (
