@@ -8,7 +8,7 @@ a policy reads). Numbers are Int128 units throughout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -16,7 +16,7 @@ from typing import Final
 import polars as pl
 
 from revdesk.approvals.context import BASE_FIGURES, ECONOMICS_FIGURES
-from revdesk.pricing.columnar import economics_units
+from revdesk.pricing.columnar import LINE_FIGURES, economics_units
 from revdesk.pricing.fixed import UNIT, UNITS, decimal_units, mul_expr, to_units_expr, units_lit
 from revdesk.pricing.frames import QuoteFrames
 
@@ -40,7 +40,11 @@ def _count(expr: pl.Expr) -> pl.Expr:
 
 
 def _quote_columns(
-    quotes: pl.DataFrame, figures: pl.DataFrame, clauses: pl.DataFrame, rates: pl.DataFrame | None
+    quotes: pl.DataFrame,
+    figures: pl.DataFrame,
+    clauses: pl.DataFrame,
+    rates: pl.DataFrame | None,
+    reads: Collection[str] | None = None,
 ) -> pl.DataFrame:
     """Quote rows (sorted by id) with their figures, clause kinds and rate, as variables."""
     kinds = clauses.group_by("quote_id").agg(
@@ -61,7 +65,11 @@ def _quote_columns(
         "owner_id",
         *ECONOMICS_FIGURES,
         rate.alias("fx_rate"),
-        *[mul_expr(pl.col(n), rate).alias(f"{n}_base") for n in BASE_FIGURES],
+        *[
+            mul_expr(pl.col(n), rate).alias(f"{n}_base")
+            for n in BASE_FIGURES
+            if reads is None or f"{n}_base" in reads
+        ],
         _count(pl.col("term_months")).alias("term_months"),
         _count(pl.col("payment_terms_days")).alias("payment_terms_days"),
         _count(pl.col("line_count")).alias("line_count"),
@@ -81,18 +89,27 @@ def _indexed(frame: pl.DataFrame, quote_ids: pl.Series) -> pl.DataFrame:
 
 
 def evaluation_frames(
-    frames: QuoteFrames, rates: pl.DataFrame | None = None, *, annual_rate: Decimal
+    frames: QuoteFrames,
+    rates: pl.DataFrame | None = None,
+    *,
+    annual_rate: Decimal,
+    reads: tuple[Collection[str], Collection[str]] | None = None,
 ) -> EvaluationFrames:
     """Economics and built-in variables of every quote in `frames`.
 
     `rates` has a row (quote_id, fx_rate: Decimal) per quote whose currency is not the base
     currency: what one unit of its currency is worth in the base currency. Missing rows are 1.
+    With `reads` (quote variables, line fields: `Policy.reads()`), the costlier derived columns
+    nobody reads (base-currency figures, line margins and unit discounts) are left out.
     """
     quotes = frames.quotes
     if not quotes["quote_id"].is_sorted():
         quotes = quotes.sort("quote_id")
-    units = economics_units(quotes, frames.lines, frames.ramps, annual_rate=annual_rate)
-    table = _quote_columns(quotes, units.quotes, frames.clauses, rates)
+    wanted = LINE_FIGURES if reads is None else reads[1]
+    units = economics_units(
+        quotes, frames.lines, frames.ramps, annual_rate=annual_rate, line_figures=wanted
+    )
+    table = _quote_columns(quotes, units.quotes, frames.clauses, rates, reads and reads[0])
     ids = table["quote_id"]
     known = pl.col("quote_id").is_in(ids.implode())
     lines = _indexed(units.lines, ids).with_columns(

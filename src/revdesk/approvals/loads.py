@@ -52,25 +52,32 @@ Where = dict[int, dict[str, set[int]]]
 
 def _who(policy: Policy, keyed: pl.DataFrame, directory: Directory) -> tuple[Counts, Where]:
     """For each step: deals per key, and (user -> keys where the user approves)."""
-    counts: Counts = {}
+    steps = list(policy.steps.values())
+    per_key = keyed.group_by(KEY).agg(
+        pl.col("owner_id").first(),
+        pl.col("segment").first(),
+        pl.col("region").first(),
+        *[pl.col(step_column(step.id)).sum().alias(step.id) for step in steps],
+    )
+    counts: Counts = {step.id: {} for step in steps}
     where: Where = defaultdict(lambda: defaultdict(set))
-    for step in policy.steps.values():
-        required = keyed.filter(pl.col(step_column(step.id)))
-        per_key = required.group_by(KEY, "owner_id", "segment", "region").agg(pl.len())
-        counts[step.id] = {}
-        for key, owner, segment, region, deals in per_key.iter_rows():
-            counts[step.id][key] = deals
+    for row in per_key.iter_rows(named=True):
+        for step in steps:
+            deals = row[step.id]
+            if not deals:
+                continue
+            counts[step.id][row[KEY]] = deals
             resolution = resolve_approvers(
                 step.approver,
-                owner_id=owner,
-                segment=segment,
-                region=region,
+                owner_id=row["owner_id"],
+                segment=row["segment"],
+                region=row["region"],
                 directory=directory,
                 groups=policy.groups,
                 matrix=policy.matrix,
             )
             for approver in resolution.approvers:
-                where[approver.user_id][step.id].add(key)
+                where[approver.user_id][step.id].add(row[KEY])
     return counts, where
 
 

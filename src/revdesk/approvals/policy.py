@@ -14,7 +14,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Final
 
-from revdesk.approvals.expr.checker import Checked
+from revdesk.approvals.expr.checker import Checked, Type
+from revdesk.approvals.expr.nodes import Select, walk
 from revdesk.approvals.expr.python import Evaluator, Values
 from revdesk.approvals.matrix import AuthorityMatrix
 from revdesk.approvals.plan import ApproverSpec, Quorum, Worse
@@ -170,6 +171,24 @@ class Policy:
     def in_force(self, day: date) -> bool:
         """Whether `day` is within the effective dates (`effective_to` is exclusive)."""
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+    def reads(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The quote variables and the line fields that any condition or variable reads."""
+        checked = [v.of for v in self.variables] + [v.filter for v in self.variables]
+        checked += [b.condition.checked for b in self.bands]
+        checked += [r.condition.checked for r in self.rules]
+        quote: set[str] = set()
+        line: set[str] = set()
+        for item in checked:
+            if item is None:
+                continue
+            quote |= item.references
+            line |= {
+                node.field
+                for node in walk(item.node)
+                if isinstance(node, Select) and item.types.get(node.operand) is Type.LINE
+            }
+        return frozenset(quote), frozenset(line)
 
     def evaluate(self, builtins: Mapping[str, object]) -> Evaluation:
         """Compute the variables on a quote's built-in values, then the bands and rules."""

@@ -167,10 +167,11 @@ def _frames_for(
     frames: QuoteFrames,
     rates: pl.DataFrame | None,
     cache: dict[Decimal, EvaluationFrames],
+    reads: tuple[frozenset[str], frozenset[str]],
 ) -> EvaluationFrames:
     rate = policy.discount_rate
     if rate not in cache:
-        cache[rate] = evaluation_frames(frames, rates, annual_rate=rate)
+        cache[rate] = evaluation_frames(frames, rates, annual_rate=rate, reads=reads)
     return cache[rate]
 
 
@@ -186,8 +187,10 @@ def simulate(
 ) -> SimulationReport:
     """Replay `new` and `current` on the quotes of `frames` and compare (see the module doc)."""
     cache: dict[Decimal, EvaluationFrames] = {}
-    before = run_policy(current, _frames_for(current, frames, rates, cache))
-    after = run_policy(new, _frames_for(new, frames, rates, cache))
+    (old_quote, old_line), (new_quote, new_line) = current.reads(), new.reads()
+    reads = (old_quote | new_quote, old_line | new_line)
+    before = run_policy(current, _frames_for(current, frames, rates, cache, reads))
+    after = run_policy(new, _frames_for(new, frames, rates, cache, reads))
     hours = (_durations(current, durations), _durations(new, durations))
     both = _combined(current, new, before, after, (hours[0][0], hours[1][0]))
     changed = both.filter(pl.col("__changed"))

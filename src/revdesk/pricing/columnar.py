@@ -20,6 +20,7 @@ and their figures written over the single-period ones by position. The ramp chec
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -145,13 +146,15 @@ def _prepare_lines(quotes: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _weight(periods: pl.DataFrame, rate: Decimal) -> pl.Expr:
-    """Payment-terms weight (units) of each row's (days, span, first, last), by lookup."""
-    key = ((pl.col("__days") * 1000 + pl.col("__span")) * 1000 + pl.col("__first")) * 1000 + pl.col(
-        "__last"
-    )
-    keys = periods.select("__days", "__span", "__first", "__last").unique()
-    codes = [((d * 1000 + s) * 1000 + f) * 1000 + la for d, s, f, la in keys.iter_rows()]
-    weights = [to_units(period_weight(rate, *row)) for row in keys.iter_rows()]
+    """Payment-terms weight (units) of each row's (days, span, first, last), by lookup on one
+    integer key: the distinct keys are few, so each weight is computed once, in Python."""
+    key = ((pl.col("__days") * 1000 + pl.col("__span")) * 1000 + pl.col("__first")) * 1000
+    key = key + pl.col("__last")
+    codes = periods.select(key.unique()).to_series().to_list()
+    weights = [
+        to_units(period_weight(rate, c // 10**9, c // 10**6 % 1000, c // 1000 % 1000, c % 1000))
+        for c in codes
+    ]
     return key.replace_strict(codes, pl.Series(weights, dtype=UNITS), return_dtype=UNITS)
 
 
@@ -281,10 +284,18 @@ def _to_units_at(column: str, scale: int) -> pl.Expr:
     return pl.col(column) * units_lit(10 ** (10 - scale))
 
 
-def _lines_out(lines: pl.DataFrame) -> pl.DataFrame:
+_OPTIONAL: Final = ("unit_discount", "margin")
+"""Line figures that cost a division per line and that no quote figure needs."""
+
+
+def _lines_out(lines: pl.DataFrame, wanted: Collection[str]) -> pl.DataFrame:
     """Line frame in units: the caller's columns replaced by units, plus the line figures."""
     extra = [c for c in lines.columns if not c.startswith("__") and c not in LINE_FIGURES]
     unit_discount = div_expr(pl.col("__np6"), pl.col("__lp6"))
+    optional = {
+        "unit_discount": pl.when(pl.col("__lp6") == 0).then(_ZERO).otherwise(_ONE - unit_discount),
+        "margin": _margin("__net", "__cost"),
+    }
     return lines.select(
         *extra,
         _to_units_at("__q4", 4).alias("quantity"),
@@ -296,11 +307,7 @@ def _lines_out(lines: pl.DataFrame) -> pl.DataFrame:
         pl.col("__net").alias("net_total"),
         pl.col("__cost").alias("cost_total"),
         _ratio("__net", "__list").alias("discount"),
-        pl.when(pl.col("__lp6") == 0)
-        .then(_ZERO)
-        .otherwise(_ONE - unit_discount)
-        .alias("unit_discount"),
-        _margin("__net", "__cost").alias("margin"),
+        *[optional[name].alias(name) for name in _OPTIONAL if name in wanted],
         (pl.col("__headline") - pl.col("__net")).alias("ramp_concession"),
         _to_units_at("__min_np6", 6).alias("min_net_unit_price"),
         pl.col("__below").alias("below_floor"),
@@ -366,14 +373,18 @@ def economics_units(
     ramps: pl.DataFrame | None = None,
     *,
     annual_rate: Decimal = DEFAULT_DISCOUNT_RATE,
+    line_figures: Collection[str] = LINE_FIGURES,
 ) -> EconomicsUnits:
-    """Quote and line figures of many quotes in Int128 units (value x 10**10)."""
+    """Quote and line figures of many quotes in Int128 units (value x 10**10).
+
+    `unit_discount` and `margin` are on the lines only when `line_figures` names them.
+    """
     rate = check_rate(annual_rate)
     prepared = _prepare_lines(quotes, lines)
     plain = _plain(prepared, rate)
     if ramps is not None and ramps.height and prepared.height:
         plain = _overwrite(plain, _ramped(prepared, ramps, rate))
-    line_frame = _lines_out(plain)
+    line_frame = _lines_out(plain, line_figures)
     quote_frame = _quote_figures(quotes, line_frame)
     hidden = ["__recurring", "__first_year", "__end_mrr", "__pay20"]
     return EconomicsUnits(quotes=quote_frame, lines=line_frame.drop(hidden))
