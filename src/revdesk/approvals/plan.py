@@ -2,10 +2,13 @@
 
 An `ApprovalPlan` says whether the quote needs approval (`outcome`), which auto-approve band
 let it through (`band`) or which rules fired and why (`fired`, each with the values it tested),
-and the steps to run: grouped in chains (`chains`; a chain's steps run in order, chains run in
-parallel once the chains in their `after` are done), each with its named approvers, quorum, SLA
-and the re-approval tolerances measured from this quote (`Tolerance.snapshot`). `values` holds
-every scalar variable of the quote at preview time.
+and the steps to run: grouped in chains (`chains`, in the policy's order; a chain's steps run in
+order, chains run in parallel once the chains in their `after` are done; `after` lists only
+chains present in the plan), each with its position in its chain (1, 2, ... counting only the
+steps this quote needs), named approvers (never the deal owner), quorum, SLA in business hours
+and the re-approval tolerances measured from this quote (`Tolerance.snapshot`). A step nobody
+can approve is `UNRESOLVED` with the reason in `problem`. `values` holds every scalar variable
+of the quote (built-ins and policy variables) at preview time.
 
 Everything is a frozen dataclass with `StrEnum` statuses, and `to_dict`/`from_dict` round-trip
 a plan through JSON-safe data (decimals as strings), so that the workflow can store the plan it
