@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import MetaData, delete
+from sqlalchemy import MetaData, delete, text
 from sqlalchemy.orm import Session
 
 from revdesk.core.errors import InvalidInput
@@ -517,6 +517,14 @@ def _quote(doc: QuoteDoc, opportunity: Opportunity, keys: _Keys) -> Quote:
 
 
 def wipe(session: Session, metadata: MetaData) -> None:
-    """Delete every row of every table in `metadata`, children first."""
+    """Delete every row of every table in `metadata`, children first.
+
+    On PostgreSQL one TRUNCATE ... RESTART IDENTITY does it (transactional, and the id sequences
+    start again at 1, so a rebuilt company gets the same ids as the first build).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+        session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
     for table in reversed(metadata.sorted_tables):
         session.execute(delete(table))
