@@ -29,6 +29,7 @@ from revdesk.crm.service import company_summary, count_records
 from revdesk.crm.summary import Summary
 from revdesk.db.migrate import current_revision, head_revision, upgrade
 from revdesk.demo.cli import demo
+from revdesk.forecast.cli import forecast_app
 from revdesk.ingest.cli import import_app
 from revdesk.pipeline.cli import hygiene_app, pipeline_app
 from revdesk.schema import metadata
@@ -47,6 +48,7 @@ app.command("demo")(demo)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
 app.add_typer(policy_app, name="policy")
+app.add_typer(forecast_app, name="forecast")
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,7 @@
 from revdesk.crm import tables as crm_tables
 from revdesk.db.base import Base
 from revdesk.demo import tables as demo_tables
+from revdesk.forecast import tables as forecast_tables  # noqa: F401 - registers forecast_submissions
 from revdesk.ingest import tables as ingest_tables  # noqa: F401 - registers import_runs
 
 metadata = Base.metadata

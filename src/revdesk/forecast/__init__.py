@@ -1,0 +1,1 @@
+"""Forecasting: methods side by side, submission roll-up, honest backtests, accuracy tracking."""
