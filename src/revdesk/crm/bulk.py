@@ -79,9 +79,7 @@ class BulkWriter:
         unknown = [c for c in frame.columns if c not in table.c]
         if unknown:
             raise InvalidInput(f"table {name} has no column(s) {', '.join(unknown)}")
-        frame = frame.with_columns(
-            _encoded(table.c[c], frame[c], self.dialect) for c in frame.columns
-        )
+        frame = driver_frame(table, frame, self.dialect)
         if self.dialect == "postgresql":
             self._copy(table, frame)
         else:
@@ -118,6 +116,11 @@ class BulkWriter:
                     f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))'
                 )
             )
+
+
+def driver_frame(table: Table, frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
+    """The frame's values as the driver (COPY or executemany) wants them for `table`."""
+    return frame.with_columns(_encoded(table.c[c], frame[c], dialect) for c in frame.columns)
 
 
 def _encoded(column: Column[Any], values: pl.Series, dialect: str) -> pl.Expr | pl.Series:

@@ -10,7 +10,6 @@ SQLite. Nothing here commits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +18,6 @@ from typing import Any, Final
 
 import polars as pl
 from sqlalchemy import (
-    JSON,
     Boolean,
     Date,
     DateTime,
@@ -44,7 +42,7 @@ from sqlalchemy.schema import (
 )
 
 from revdesk.core.errors import Conflict
-from revdesk.crm.bulk import BulkWriter
+from revdesk.crm.bulk import BulkWriter, driver_frame
 from revdesk.crm.frames import read_frame
 from revdesk.db.base import Base
 from revdesk.db.types import Amount, UTCDateTime
@@ -54,7 +52,6 @@ from revdesk.ingest.specs import ColumnRule
 CHUNK: Final = 200_000
 BULK_ROWS: Final = 100_000
 _LOCK_KEY: Final = 0x52455644  # "REVD": one advisory lock for every import
-_SQLITE_TIMESTAMP: Final = "%Y-%m-%d %H:%M:%S.%6f"
 Progress = Callable[[int], None]
 
 
@@ -148,26 +145,6 @@ def lock(session: Session) -> None:
         session.execute(text("PRAGMA busy_timeout = 10000"))
 
 
-def _driver_frame(tab: Table, frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
-    """Values as the driver wants them: text decimals and dates, SQLite timestamps as text."""
-    exprs = []
-    for name in frame.columns:
-        kind = tab.c[name].type
-        col = pl.col(name)
-        if isinstance(kind, Amount) or (isinstance(kind, Date) and not isinstance(kind, DateTime)):
-            col = col.cast(pl.String)
-        elif isinstance(kind, UTCDateTime | DateTime) and dialect == "sqlite":
-            col = (
-                col.dt.convert_time_zone("UTC")
-                .dt.replace_time_zone(None)
-                .dt.to_string(_SQLITE_TIMESTAMP)
-            )
-        elif isinstance(kind, JSON) and frame.schema[name] != pl.String:
-            col = col.map_elements(json.dumps, return_dtype=pl.String)
-        exprs.append(col.alias(name))
-    return frame.select(exprs)
-
-
 def update_rows(
     session: Session, name: str, frame: pl.DataFrame, *, at: datetime, bump: bool = False
 ) -> int:
@@ -177,7 +154,7 @@ def update_rows(
     tab = table(name)
     dialect = session.get_bind().dialect.name
     columns = [c for c in frame.columns if c != "id"]
-    data = _driver_frame(tab, frame.select("id", *columns), dialect)
+    data = driver_frame(tab, frame.select("id", *columns), dialect)
     if dialect == "postgresql":
         _update_postgres(session, name, data, columns, bump=bump, at=at)
     else:
