@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from revdesk.approvals.cli import policy_app
+from revdesk.auth.cli import users_app
 from revdesk.cli_support import (
     DatabaseOption,
     console,
@@ -33,6 +34,7 @@ from revdesk.forecast.cli import forecast_app
 from revdesk.ingest.cli import import_app
 from revdesk.pipeline.cli import hygiene_app, pipeline_app
 from revdesk.schema import metadata
+from revdesk.web.cli import serve
 
 app = typer.Typer(
     help="RevDesk: the revenue desk for sales operations and the deal desk.",
@@ -49,6 +51,8 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
 app.add_typer(policy_app, name="policy")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 
 @db_app.command("upgrade")

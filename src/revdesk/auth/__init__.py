@@ -1,0 +1,1 @@
+"""Identity: local credentials, server-side sessions, login throttling and API tokens."""
