@@ -29,8 +29,8 @@ from revdesk.approvals.engine import (
 )
 from revdesk.approvals.plan import ApprovalPlan, StepPlan
 from revdesk.approvals.policies import policy_of_request
+from revdesk.approvals.reading import load_directory
 from revdesk.approvals.resolve import resolve_approvers
-from revdesk.approvals.service import load_directory
 from revdesk.approvals.states import AssignmentSource, AuditAction, Decision, StepStatus
 from revdesk.approvals.tables import (
     ApprovalAssignment,
@@ -275,5 +275,3 @@ def reject(
         decision=Decision.REJECTED,
         calendar=calendar,
     )
-
-

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from revdesk.approvals import audit
 from revdesk.approvals.loader import load_policy, load_policy_file
 from revdesk.approvals.policy import Policy
-from revdesk.approvals.service import load_directory
+from revdesk.approvals.reading import load_directory
 from revdesk.approvals.states import AuditAction
 from revdesk.approvals.tables import ApprovalPolicyRow, ApprovalRequest
 from revdesk.core.clock import start_of_day

@@ -28,7 +28,7 @@ from revdesk.approvals.engine import (
 )
 from revdesk.approvals.plan import ApprovalPlan, PlanOutcome, ResolutionStatus
 from revdesk.approvals.policy import Policy
-from revdesk.approvals.service import preview_quote
+from revdesk.approvals.reading import preview_quote
 from revdesk.approvals.states import AuditAction, RequestStatus, StepStatus
 from revdesk.approvals.tables import ApprovalPolicyRow, ApprovalRequest, ApprovalStep
 from revdesk.approvals.workflow import carried_over, check_open, initial_statuses, material_changes
