@@ -1,7 +1,7 @@
 """web auth: credentials, sessions, sign-in attempts, API tokens
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005_approval_workflow
 Create Date: 2026-11-23 14:30:48.589732
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import revdesk.db.types
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_approval_workflow"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
