@@ -17,8 +17,9 @@ from revdesk.core.clock import utcnow
 from revdesk.core.settings import Settings
 from revdesk.crm import dataset
 from revdesk.crm.browse import create_user
-from revdesk.crm.model import Role
+from revdesk.crm.model import QuoteStatus, Role
 from revdesk.crm.service import get_user_or_raise
+from revdesk.crm.tables import Quote
 from revdesk.db.uow import Database
 from revdesk.web.app import create_app
 from revdesk.web.settings import WebSettings
@@ -127,3 +128,13 @@ def cheap_password_hashing() -> None:
     """Argon2 with tiny costs, so that tests hash quickly (the production costs are the
     library's defaults; verification reads the costs from each hash)."""
     model._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def draft_quote(db: Database, quote_id: int, *, payment_terms_days: int = 90) -> None:
+    """Make a sample quote a draft again, with payment terms that need finance's approval."""
+    with db.uow() as uow:
+        quote = uow.session.get(Quote, quote_id)
+        assert quote is not None
+        quote.status = QuoteStatus.DRAFT
+        quote.payment_terms_days = payment_terms_days
+        uow.commit()

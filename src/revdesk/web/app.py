@@ -19,9 +19,11 @@ from fastapi.templating import Jinja2Templates
 
 from revdesk.core.settings import Settings
 from revdesk.db.uow import Database
+from revdesk.web.api import approvals as api_approvals
 from revdesk.web.api import read as api_read
 from revdesk.web.deps import WebState
 from revdesk.web.errors import install_handlers
+from revdesk.web.pages import actions as action_pages
 from revdesk.web.pages import auth as auth_pages
 from revdesk.web.pages import deals as deal_pages
 from revdesk.web.pages import overview as overview_pages
@@ -105,7 +107,9 @@ def create_app(
     _docs(app)
     for router in (
         api_read.router,
+        api_approvals.router,
         auth_pages.router,
+        action_pages.router,
         overview_pages.router,
         deal_pages.router,
     ):

@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from revdesk.approvals.policy import Policy
 from revdesk.auth.model import Scope, Throttle
 from revdesk.auth.service import Principal, session_principal, token_principal
 from revdesk.core.clock import utcnow
@@ -54,7 +53,6 @@ class WebState:
     settings: Settings
     web: WebSettings
     templates: Jinja2Templates
-    policy: Policy | None = None
 
     @property
     def session_ttl(self) -> timedelta:

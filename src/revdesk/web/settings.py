@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -23,5 +22,4 @@ class WebSettings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     rep_sees_team: bool = Field(default=False, description="reps see their team's deals")
-    policy_file: Path = Field(default=Path("examples/policies/standard.yaml"))
     page_size: int = Field(default=25, ge=1, le=500)

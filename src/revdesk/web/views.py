@@ -8,15 +8,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from revdesk.approvals.loader import load_policy_file
 from revdesk.approvals.policy import Policy
-from revdesk.approvals.service import load_directory
+from revdesk.approvals.service import active_policy
 from revdesk.core.errors import NotFound
-from revdesk.crm.browse import DealRow, get_opportunity_or_raise, opportunity_of_quote
+from revdesk.crm.browse import DealRow, get_opportunity_or_raise, opportunity_of_quote, quotes_of
 from revdesk.pricing.economics import QuoteEconomics, quote_economics
 from revdesk.pricing.model import QuoteView
 from revdesk.pricing.service import get_quote_view_or_raise
-from revdesk.web.deps import Actor, WebState
+from revdesk.web.deps import Actor
+from revdesk.web.workflow_views import involved_in_deal
 
 __all__ = [
     "QuoteBundle",
@@ -28,9 +28,15 @@ __all__ = [
 
 
 def visible_deal(session: Session, actor: Actor, opportunity_id: int) -> DealRow:
-    """The deal, or NotFound when it does not exist or the actor may not see it."""
+    """The deal, or NotFound when it does not exist or the actor may not see it.
+
+    Beyond their role's deals, users see the deals whose approval they take part in.
+    """
     row = get_opportunity_or_raise(session, opportunity_id)
-    if not actor.sees(row.opportunity.owner_id):
+    if actor.sees(row.opportunity.owner_id):
+        return row
+    quote_ids = [q.id for q in quotes_of(session, opportunity_id)]
+    if not involved_in_deal(session, actor, quote_ids):
         raise NotFound(f"opportunity {opportunity_id} does not exist")
     return row
 
@@ -54,11 +60,9 @@ def visible_quote(session: Session, actor: Actor, quote_id: int) -> QuoteBundle:
     return QuoteBundle(deal, view, quote_economics(view))
 
 
-def policy_in_force(state: WebState, session: Session) -> Policy:
-    """The policy in force, loaded and checked against the users once per process."""
-    if state.policy is None:
-        state.policy = load_policy_file(state.web.policy_file, directory=load_directory(session))
-    return state.policy
+def policy_in_force(session: Session) -> Policy:
+    """The policy in force: the one activated in the database, else the shipped standard."""
+    return active_policy(session).policy
 
 
 def policy_rules(policy: Policy) -> list[dict[str, Any]]:

@@ -166,7 +166,7 @@ def preview(quote_id: int, request: Request, actor: ApiActor, uow: UowDep) -> Pl
     """Which rules fire for the quote under the policy in force, why, and who must approve."""
     visible_quote(uow.session, actor, quote_id)
     state = state_of(request)
-    policy = policy_in_force(state, uow.session)
+    policy = policy_in_force(uow.session)
     plan = preview_quote(uow.session, policy, quote_id, base_currency=state.settings.base_currency)
     return PlanRead(
         quote_id=plan.quote_id,
@@ -180,7 +180,7 @@ def preview(quote_id: int, request: Request, actor: ApiActor, uow: UowDep) -> Pl
 @router.get("/policies/active", tags=["policies"])
 def active_policy(request: Request, actor: ApiActor, uow: UowDep) -> PolicyRead:
     """The policy in force, rule by rule."""
-    policy = policy_in_force(state_of(request), uow.session)
+    policy = policy_in_force(uow.session)
     return PolicyRead(
         name=policy.name,
         version=policy.version,
@@ -222,7 +222,7 @@ def check_policy_text(request: Request, uow: UowDep, raw: bytes, name: str) -> P
     report = simulate_change(
         uow.session,
         proposed,
-        policy_in_force(state, uow.session),
+        policy_in_force(uow.session),
         since=None,
         base_currency=state.settings.base_currency,
         limit=20,

@@ -179,3 +179,77 @@ class DelegationCreate(_Schema):
     starts_on: date
     ends_on: date
     comment: str | None = Field(default=None, max_length=2000)
+
+
+class InboxItemRead(_Schema):
+    """A step waiting on the user."""
+
+    request_id: int
+    quote_id: int
+    opportunity_id: int
+    deal_name: str
+    step_id: str
+    submitted_by: str
+    submitted_at: datetime
+    due_at: datetime | None
+    on_behalf_of: str | None
+
+
+class AssigneeRead(_Schema):
+    """Someone asked to decide a step, and their decision."""
+
+    user_id: int
+    name: str
+    label: str
+    decision: str | None
+    comment: str | None
+    decided_at: datetime | None
+
+
+class StepRead(_Schema):
+    """A step of an approval request."""
+
+    id: int
+    chain_id: str
+    step_id: str
+    position: int
+    status: str
+    due_at: datetime | None
+    approvals: int
+    required_approvals: int
+    assignments: list[AssigneeRead]
+
+
+class AuditRead(_Schema):
+    """An audit entry."""
+
+    at: datetime
+    actor: str
+    action: str
+    comment: str | None
+
+
+class ApprovalRequestRead(_Schema):
+    """An approval request with its steps and audit history."""
+
+    id: int
+    quote_id: int
+    status: str
+    submitted_by_id: int
+    submitted_by: str
+    submitted_at: datetime
+    closed_at: datetime | None
+    steps: list[StepRead]
+    audit: list[AuditRead]
+    can_decide: bool
+    can_recall: bool
+
+
+class DelegationRead(_Schema):
+    """A delegation of one's approvals."""
+
+    id: int
+    delegator_id: int
+    delegate_id: int
+    starts_on: date
+    ends_on: date

@@ -66,7 +66,7 @@ def deal(request: Request, opportunity_id: int, actor: PageActor, uow: UowDep) -
         state = state_of(request)
         plan = preview_quote(
             uow.session,
-            policy_in_force(state, uow.session),
+            policy_in_force(uow.session),
             primary.id,
             base_currency=state.settings.base_currency,
         )
@@ -88,7 +88,7 @@ def submit_form(request: Request, quote_id: int, actor: PageActor, uow: UowDep) 
     state = state_of(request)
     plan = preview_quote(
         uow.session,
-        policy_in_force(state, uow.session),
+        policy_in_force(uow.session),
         quote_id,
         base_currency=state.settings.base_currency,
     )

@@ -88,7 +88,7 @@ def pipeline(request: Request, actor: PageActor, uow: UowDep) -> Response:
 @router.get("/policy")
 def policy_page(request: Request, actor: PageActor, uow: UowDep) -> Response:
     """The policy in force, rule by rule, and the upload form for a proposed one."""
-    policy = policy_in_force(state_of(request), uow.session)
+    policy = policy_in_force(uow.session)
     context = {
         "policy": policy,
         "summary": policy_summary(policy),
@@ -112,7 +112,7 @@ async def simulate_page(
     check_form_csrf(actor, csrf_token)
     if not can_edit_policy(actor.viewer):
         raise PermissionDenied("only the deal desk, sales ops and admins may simulate policies")
-    policy = policy_in_force(state_of(request), uow.session)
+    policy = policy_in_force(uow.session)
     raw = await file.read(MAX_POLICY_BYTES + 1)
     result, error = None, None
     try:
