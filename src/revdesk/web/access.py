@@ -45,7 +45,7 @@ READ_ALL = frozenset(
         Role.ADMIN,
     }
 )
-_SUBMIT_FOR_OTHERS = frozenset({Role.DEAL_DESK, Role.ADMIN})
+_SUBMIT_FOR_OTHERS = frozenset({Role.DEAL_DESK, Role.SALES_OPS, Role.ADMIN})
 _POLICY_EDITORS = frozenset({Role.DEAL_DESK, Role.SALES_OPS, Role.ADMIN})
 _USER_READERS = frozenset({Role.SALES_OPS, Role.ADMIN})
 
@@ -92,16 +92,13 @@ def visible_owners(
     return frozenset({viewer.user_id})
 
 
-def can_submit(viewer: Viewer, owner_id: int | None, tree: frozenset[int] | None) -> bool:
-    """Whether the viewer may submit (or recall) a visible deal's quote for approval.
+def can_submit(viewer: Viewer, owner_id: int | None) -> bool:
+    """Whether the viewer may submit a visible deal's quote for approval.
 
-    The owner, a manager above the owner, the deal desk or an admin may; others only read.
+    The owner, the deal desk, sales ops or an admin may (as the workflow enforces); managers
+    review their reps' deals but do not submit for them.
     """
-    if viewer.role in _SUBMIT_FOR_OTHERS:
-        return True
-    if owner_id == viewer.user_id:
-        return True
-    return viewer.role in TREE_ROLES and tree is not None and owner_id in tree
+    return viewer.role in _SUBMIT_FOR_OTHERS or owner_id == viewer.user_id
 
 
 def can_edit_policy(viewer: Viewer) -> bool:

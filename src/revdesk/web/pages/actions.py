@@ -36,8 +36,10 @@ def submit(
     """Submit the quote for approval under the policy in force."""
     check_form_csrf(actor, csrf_token)
     bundle = visible_quote(uow.session, actor, quote_id)
-    if not can_submit(actor.viewer, bundle.deal.opportunity.owner_id, actor.tree):
-        raise PermissionDenied("only the deal's owner, their managers or the deal desk submit it")
+    if not can_submit(actor.viewer, bundle.deal.opportunity.owner_id):
+        raise PermissionDenied(
+            "only the deal's owner, the deal desk, sales ops or an admin submit it"
+        )
     created = approvals.submit(
         uow.session,
         quote_id=quote_id,

@@ -75,7 +75,7 @@ def deal(request: Request, opportunity_id: int, actor: PageActor, uow: UowDep) -
         "quotes": quotes,
         "quote": bundle,
         "plan": plan,
-        "may_submit": can_submit(actor.viewer, row.opportunity.owner_id, actor.tree),
+        "may_submit": can_submit(actor.viewer, row.opportunity.owner_id),
         "requests": deal_requests(uow.session, actor, [q.id for q in quotes]),
     }
     return render(request, "deal.html", actor, context)
@@ -95,6 +95,6 @@ def submit_form(request: Request, quote_id: int, actor: PageActor, uow: UowDep) 
     context = {
         "quote": bundle,
         "plan": plan,
-        "may_submit": can_submit(actor.viewer, bundle.deal.opportunity.owner_id, actor.tree),
+        "may_submit": can_submit(actor.viewer, bundle.deal.opportunity.owner_id),
     }
     return render(request, "submit.html", actor, context)
