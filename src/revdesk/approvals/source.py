@@ -37,7 +37,10 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 def parse(text: str, source: str) -> tuple[yaml.Node, Any]:
     """The root node of `text` and the data built from it; bad YAML raises InvalidInput."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader already refuses control characters
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"not valid YAML: {exc}", where=f"{source}:1:1") from None
     try:
         root = loader.get_single_node()
         if root is None:
