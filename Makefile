@@ -33,10 +33,11 @@ install: $(UV_DEP) ## runtime dependencies only, exactly as locked
 install-dev: $(UV_DEP) ## runtime and development dependencies, exactly as locked
 	$(UV) sync --frozen --python $(PYTHON)
 
-demo: install ## build the demo company (20,000 deals) into ./revdesk.db and show it
+demo: install ## build the demo company (20,000 deals) into ./revdesk.db, show it, serve it on :8000
 	$(BIN)/revdesk db upgrade
 	$(BIN)/revdesk demo
 	$(BIN)/revdesk summary
+	$(BIN)/revdesk serve --host 127.0.0.1 --port 8000 --demo-logins
 
 sample: install ## load the small hand-written sample company into ./revdesk.db and show it
 	$(BIN)/revdesk db upgrade

@@ -1,16 +1,16 @@
 """The app factory: `create_app(settings)` builds the FastAPI app over one database.
 
-Nothing is fetched from a CDN: Swagger UI comes from the `swagger-ui-bundle` package and
+Nothing is fetched from a CDN: Swagger UI comes from the `swagger-ui-py` package and
 plotly.js from the `plotly` package, both served by this app; the own CSS lives in static/.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import plotly
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -34,6 +34,14 @@ __all__ = ["create_app"]
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _swagger_static() -> Path:
+    """Swagger UI 5 (OpenAPI 3.1) as shipped in the `swagger-ui-py` package's static folder."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -57,7 +65,7 @@ async def _security_headers(
 def _docs(app: FastAPI) -> None:
     app.mount(
         "/static/swagger",
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        StaticFiles(directory=_swagger_static()),
         name="swagger",
     )
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from revdesk.auth.service import set_password
 from revdesk.core.clock import utcnow
-from revdesk.crm.browse import list_opportunities, list_users
+from revdesk.crm.browse import create_user, list_opportunities, list_users
 from revdesk.crm.model import Role
 from revdesk.crm.service import manager_chain
 from revdesk.crm.tables import User
@@ -25,7 +25,8 @@ DEMO_PASSWORD = "revdesk-demo"  # noqa: S105 - printed on purpose, demo data onl
 
 
 def demo_users(session: Session) -> dict[Role, User]:
-    """One active user per role, the rep's manager and VP chosen from the rep's chain."""
+    """One active user per role (created when the company has none), the rep's manager and
+    VP chosen from the rep's chain."""
     users, _ = list_users(session, limit=100_000, offset=0)
     chosen: dict[Role, User] = {}
     deals, _ = list_opportunities(session, owners=None, limit=200, offset=0)
@@ -39,7 +40,15 @@ def demo_users(session: Session) -> dict[Role, User]:
     for user in users:
         if user.active:
             chosen.setdefault(user.role, user)
-    return {role: chosen[role] for role in Role if role in chosen}
+    for role in Role:
+        if role not in chosen:  # e.g. no admin in the demo company: add one
+            chosen[role] = create_user(
+                session,
+                name=f"Demo {role.value.replace('_', ' ').title()}",
+                email=f"demo-{role.value.replace('_', '-')}@revdesk.example",
+                role=role,
+            )
+    return {role: chosen[role] for role in Role}
 
 
 def print_demo_logins(db: Database, console: Console) -> None:
