@@ -42,6 +42,8 @@ def _swagger_static() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the swagger-ui-py package is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"

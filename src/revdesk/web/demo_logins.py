@@ -7,6 +7,8 @@ approval can be walked through end to end.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -16,7 +18,6 @@ from revdesk.core.clock import utcnow
 from revdesk.crm.browse import create_user, list_opportunities, list_users
 from revdesk.crm.model import Role
 from revdesk.crm.service import manager_chain
-from revdesk.crm.tables import User
 from revdesk.db.uow import Database
 
 __all__ = ["DEMO_PASSWORD", "demo_users", "print_demo_logins"]
@@ -24,11 +25,11 @@ __all__ = ["DEMO_PASSWORD", "demo_users", "print_demo_logins"]
 DEMO_PASSWORD = "revdesk-demo"  # noqa: S105 - printed on purpose, demo data only
 
 
-def demo_users(session: Session) -> dict[Role, User]:
+def demo_users(session: Session) -> dict[Role, Any]:
     """One active user per role (created when the company has none), the rep's manager and
     VP chosen from the rep's chain."""
     users, _ = list_users(session, limit=100_000, offset=0)
-    chosen: dict[Role, User] = {}
+    chosen: dict[Role, Any] = {}
     deals, _ = list_opportunities(session, owners=None, limit=200, offset=0)
     reps = {u.id: u for u in users if u.role is Role.REP and u.active}
     owner = next((d.opportunity.owner_id for d in deals if d.opportunity.owner_id in reps), None)

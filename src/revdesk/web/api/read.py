@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
@@ -12,7 +12,6 @@ from revdesk.approvals.service import load_directory, preview_quote, simulate_ch
 from revdesk.core.errors import InvalidInput, PermissionDenied
 from revdesk.crm.browse import DealRow, list_opportunities, list_users
 from revdesk.crm.service import get_user_or_raise
-from revdesk.crm.tables import User
 from revdesk.web.access import can_edit_policy, can_list_users
 from revdesk.web.api.schemas import (
     EconomicsRead,
@@ -47,7 +46,16 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 MAX_POLICY_BYTES = 1_000_000
 
 
-def user_read(user: User) -> UserRead:
+class _Person(Protocol):
+    id: int
+    name: str
+    email: str
+    role: Any
+    manager_id: int | None
+    active: bool
+
+
+def user_read(user: _Person) -> UserRead:
     """The API view of a user."""
     return UserRead(
         id=user.id,
