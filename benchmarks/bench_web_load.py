@@ -59,6 +59,7 @@ class Tally:
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     decisions: Counter[tuple[int, int]] = field(default_factory=Counter)
+    samples: dict[int, str] = field(default_factory=dict)
 
 
 def _database() -> tuple[str, str]:
@@ -91,7 +92,7 @@ def _prepare(url: str, scale: int, requests: int) -> tuple[dict[int, str], list[
             "UPDATE quotes SET status = 'draft' WHERE id IN (SELECT q.id FROM quotes q "
             "JOIN opportunities o ON o.id = q.opportunity_id JOIN stages s ON s.name = o.stage "
             "WHERE s.status = 'open' AND q.is_primary ORDER BY q.id LIMIT :n)"
-        ), {"n": requests * 3})  # fmt: skip
+        ), {"n": requests * 10})  # fmt: skip
         drafts = [row[0] for row in conn.execute(text(
             "SELECT q.id, o.owner_id FROM quotes q JOIN opportunities o ON o.id = q.opportunity_id "
             "WHERE q.status = 'draft' ORDER BY q.id"
@@ -135,7 +136,9 @@ def _prepare(url: str, scale: int, requests: int) -> tuple[dict[int, str], list[
             for a in s.assignments if a.decision is None and a.active
         })  # fmt: skip
         readers = [
-            u.id for u in users if u.role in (Role.REP, Role.MANAGER, Role.VP, Role.SALES_OPS)
+            u.id
+            for u in users
+            if u.active and u.role in (Role.REP, Role.MANAGER, Role.VP, Role.SALES_OPS)
         ]
     db.dispose()
     print(
@@ -163,6 +166,8 @@ async def _call(  # noqa: PLR0917 - a private helper called positionally in one 
         return None
     tally.latencies[kind].append(time.perf_counter() - start)
     tally.statuses[(kind, response.status_code)] += 1
+    if response.status_code >= 400:
+        tally.samples.setdefault(response.status_code, f"{method} {url}: {response.text[:300]}")
     if response.status_code >= 500:
         tally.errors.append(f"{method} {url}: {response.status_code} {response.text[:200]}")
     return response
@@ -230,7 +235,10 @@ async def _run(
     rng = random.Random(20261123)
     tally = Tally()
     until = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout closes them.
+    limits = httpx.Limits(
+        max_connections=users, max_keepalive_connections=users, keepalive_expiry=1.0
+    )
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         tasks = []
         deciders = min(users // 3, 3 * max(1, len(approvers)))
@@ -319,6 +327,8 @@ def main() -> None:
                 )
         print(f"  all    p50={_pct(every, 0.5):.1f} ms  p99={_pct(every, 0.99):.1f} ms")
         print(f"  statuses: {dict(sorted(tally.statuses.items()))}")
+        for code, sample in sorted(tally.samples.items()):
+            print(f"  a {code}: {sample}")
         print(f"  errors (5xx or transport): {len(tally.errors)}")
         for error in tally.errors[:5]:
             print(f"    {error}")
