@@ -30,6 +30,13 @@ __all__ = ["SHIPPED", "ActivePolicy", "activate_policy", "active_policy", "polic
 SHIPPED = Path("examples/policies/standard.yaml")
 
 
+def _shipped_path() -> Path:
+    """The shipped standard: under the working directory, else next to the source tree."""
+    if SHIPPED.is_file():
+        return SHIPPED
+    return Path(__file__).resolve().parents[3] / SHIPPED
+
+
 @dataclass(frozen=True, slots=True)
 class ActivePolicy:
     """The policy requests are submitted under, its row id, and whether it was stored."""
@@ -58,7 +65,8 @@ def _from_row(row: ApprovalPolicyRow) -> Policy:
 
 
 def _shipped() -> ActivePolicy:
-    return ActivePolicy(load_policy_file(SHIPPED), None, False, f"{SHIPPED} (no policy activated)")
+    path = _shipped_path()
+    return ActivePolicy(load_policy_file(path), None, False, f"{path} (no policy activated)")
 
 
 def active_policy(session: Session) -> ActivePolicy:
@@ -76,10 +84,8 @@ def active_policy(session: Session) -> ActivePolicy:
 
 def policy_of_request(session: Session, request: ApprovalRequest) -> Policy:
     """The policy a request was submitted under."""
-    if request.policy_id is None:
-        return load_policy_file(SHIPPED)
-    row = session.get(ApprovalPolicyRow, request.policy_id)
-    return _from_row(row) if row is not None else load_policy_file(SHIPPED)
+    row = session.get(ApprovalPolicyRow, request.policy_id) if request.policy_id else None
+    return _from_row(row) if row is not None else load_policy_file(_shipped_path())
 
 
 def _attachments(path: Path, text: str) -> dict[str, str]:
