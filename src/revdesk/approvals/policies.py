@@ -25,12 +25,19 @@ from revdesk.approvals.tables import ApprovalPolicyRow, ApprovalRequest
 from revdesk.core.clock import start_of_day
 from revdesk.core.errors import Conflict, InvalidInput
 
-__all__ = ["SHIPPED", "ActivePolicy", "activate_policy", "active_policy", "policy_of_request"]
+__all__ = [
+    "SHIPPED",
+    "ActivePolicy",
+    "activate_policy",
+    "active_policy",
+    "policy_of_request",
+    "shipped_policy_path",
+]
 
 SHIPPED = Path("examples/policies/standard.yaml")
 
 
-def _shipped_path() -> Path:
+def shipped_policy_path() -> Path:
     """The shipped standard: under the working directory, else next to the source tree."""
     if SHIPPED.is_file():
         return SHIPPED
@@ -65,7 +72,7 @@ def _from_row(row: ApprovalPolicyRow) -> Policy:
 
 
 def _shipped() -> ActivePolicy:
-    path = _shipped_path()
+    path = shipped_policy_path()
     return ActivePolicy(load_policy_file(path), None, False, f"{path} (no policy activated)")
 
 
@@ -85,7 +92,7 @@ def active_policy(session: Session) -> ActivePolicy:
 def policy_of_request(session: Session, request: ApprovalRequest) -> Policy:
     """The policy a request was submitted under."""
     row = session.get(ApprovalPolicyRow, request.policy_id) if request.policy_id else None
-    return _from_row(row) if row is not None else load_policy_file(_shipped_path())
+    return _from_row(row) if row is not None else load_policy_file(shipped_policy_path())
 
 
 def _attachments(path: Path, text: str) -> dict[str, str]:
