@@ -162,3 +162,12 @@ def simulate_command(  # noqa: PLR0917 - Typer maps each parameter to an option
         console.print_json(json.dumps(simulation_data(report)))
     else:
         print_simulation(console, report)
+
+
+def _register_activate() -> None:
+    from revdesk.approvals.routing_cli import activate_command  # noqa: PLC0415 - it imports us
+
+    policy_app.command("activate")(activate_command)
+
+
+_register_activate()

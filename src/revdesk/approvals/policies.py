@@ -25,9 +25,23 @@ from revdesk.approvals.tables import ApprovalPolicyRow, ApprovalRequest
 from revdesk.core.clock import start_of_day
 from revdesk.core.errors import Conflict, InvalidInput
 
-__all__ = ["SHIPPED", "ActivePolicy", "activate_policy", "active_policy", "policy_of_request"]
+__all__ = [
+    "SHIPPED",
+    "ActivePolicy",
+    "activate_policy",
+    "active_policy",
+    "policy_of_request",
+    "shipped_policy_path",
+]
 
 SHIPPED = Path("examples/policies/standard.yaml")
+
+
+def shipped_policy_path() -> Path:
+    """The shipped standard: under the working directory, else next to the source tree."""
+    if SHIPPED.is_file():
+        return SHIPPED
+    return Path(__file__).resolve().parents[3] / SHIPPED
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +72,8 @@ def _from_row(row: ApprovalPolicyRow) -> Policy:
 
 
 def _shipped() -> ActivePolicy:
-    return ActivePolicy(load_policy_file(SHIPPED), None, False, f"{SHIPPED} (no policy activated)")
+    path = shipped_policy_path()
+    return ActivePolicy(load_policy_file(path), None, False, f"{path} (no policy activated)")
 
 
 def active_policy(session: Session) -> ActivePolicy:
@@ -76,10 +91,8 @@ def active_policy(session: Session) -> ActivePolicy:
 
 def policy_of_request(session: Session, request: ApprovalRequest) -> Policy:
     """The policy a request was submitted under."""
-    if request.policy_id is None:
-        return load_policy_file(SHIPPED)
-    row = session.get(ApprovalPolicyRow, request.policy_id)
-    return _from_row(row) if row is not None else load_policy_file(SHIPPED)
+    row = session.get(ApprovalPolicyRow, request.policy_id) if request.policy_id else None
+    return _from_row(row) if row is not None else load_policy_file(shipped_policy_path())
 
 
 def _attachments(path: Path, text: str) -> dict[str, str]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from revdesk.core.clock import utcnow
+from revdesk.approvals.policies import shipped_policy_path
+from revdesk.core.clock import start_of_day, utcnow
 from revdesk.core.errors import InvalidInput
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.crm import dataset, frames
@@ -26,6 +27,7 @@ from revdesk.crm.bulk import BulkWriter
 from revdesk.crm.service import count_records
 from revdesk.crm.tables import OpportunityHistory, Quote, QuoteLine
 from revdesk.db.uow import Database
+from revdesk.demo.approval_history import write_approval_history
 from revdesk.demo.figures import KeyFigures, key_figures
 from revdesk.demo.generator import BATCH_TABLES, ORG_TABLES, DemoGenerator
 from revdesk.demo.model import STAGE_NAMES, DemoParameters, as_dict
@@ -94,11 +96,24 @@ def build_demo(
             _write(writer, name, frame)
         _write_defects(writer, run.id, generator.organisation_defects())
         _write_batches(writer, generator, run.id, progress)
+        _write_approvals(writer, world, seed)
         writer.finish()
         run.finished_at = utcnow()
         counts = count_records(session)
         uow.commit()
     return DemoResult(run.id, counts, time.perf_counter() - began)
+
+
+def _write_approvals(writer: BulkWriter, world: World, seed: int) -> int:
+    """Run the quotes through the approval workflow (requests, decisions, audit log)."""
+    now = start_of_day(world.today + timedelta(days=1)) - timedelta(seconds=1)
+    return write_approval_history(
+        writer,
+        policy_path=shipped_policy_path(),
+        base_currency=world.base_currency,
+        seed=seed,
+        now=int(now.timestamp()) * 1_000_000,
+    )
 
 
 def _start_run(session: Session, world: World, seed: int, params: DemoParameters) -> DemoRun:

@@ -358,7 +358,8 @@ def test_a_material_edit_withdraws_the_request(db: Database) -> None:
         uow.session.flush()
         withdrawn = svc.quote_changed(uow.session, quote_id=quote.id, policy=policy, at=hours(1))
         uow.commit()
-        assert withdrawn is not None and withdrawn.id == request_id
+        assert withdrawn is not None
+        assert withdrawn.id == request_id
         assert withdrawn.status is RequestStatus.WITHDRAWN
         assert "discount went from" in (
             svc.request_view(uow.session, request_id=request_id).audit[-1]["comment"] or ""
