@@ -201,7 +201,7 @@ def active_policy(request: Request, actor: ApiActor, uow: UowDep) -> PolicyRead:
 
 @router.get("/policies", tags=["policies"])
 def policies(request: Request, actor: ApiActor, uow: UowDep) -> list[PolicyRead]:
-    """Every policy known to this server (the policy in force first)."""
+    """The policies in force, as a list (one today: the activated policy or the shipped one)."""
     return [active_policy(request, actor, uow)]
 
 
