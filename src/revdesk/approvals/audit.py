@@ -7,12 +7,13 @@ no update or delete here; on PostgreSQL a trigger refuses them too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Text, cast, insert, select, update
 from sqlalchemy.orm import Session
 
 from revdesk.approvals.audit_chain import FIELDS, GENESIS, AuditBreak, entry_hash, first_break
@@ -91,19 +92,42 @@ def entries(session: Session, *, request_id: int) -> list[dict[str, Any]]:
     return [{name: getattr(entry, name) for name in FIELDS} for entry in rows]
 
 
+def _parsed(row: Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(row)
+    for name in ("before", "after"):
+        text = data[name]
+        data[name] = None if text is None else json.loads(text)
+    return data
+
+
 def verify(session: Session) -> AuditReport:
     """Walk the whole chain and report the first entry that was edited, deleted or moved."""
     head = session.execute(select(AuditHead.last_id, AuditHead.last_hash)).first()
-    columns = [getattr(AuditLog, name) for name in (*FIELDS, "prev_hash", "hash")]
+    columns = [
+        cast(getattr(AuditLog, name), Text).label(name)
+        if name in ("before", "after")
+        else getattr(AuditLog, name)
+        for name in (*FIELDS, "prev_hash", "hash")
+    ]
     result = session.execute(
         select(*columns).order_by(AuditLog.id).execution_options(yield_per=_BATCH)
     )
+    unreadable: list[AuditBreak] = []
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in result:
+            try:
+                yield _parsed(dict(row._mapping))
+            except ValueError:  # an edited JSON column that no longer parses
+                unreadable.append(AuditBreak(row.id, "before or after is not valid JSON"))
+                return
+
     try:  # a break stops the walk early: close the (server-side) cursor in any case
         checked, broken = first_break(
-            (dict(row._mapping) for row in result),
+            rows(),
             head_id=int(head[0]) if head else None,
             head_hash=str(head[1]) if head else None,
         )
     finally:
         result.close()
-    return AuditReport(checked, broken)
+    return AuditReport(checked, unreadable[0] if unreadable else broken)

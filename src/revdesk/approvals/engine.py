@@ -69,8 +69,11 @@ def conflicts(what: str) -> Iterator[None]:
             f"{what}: someone else changed this request at the same moment; reload and try again"
         ) from None
     except IntegrityError as exc:
-        if "uq_approval_requests_pending_quote" in str(exc.orig) or "UNIQUE" in str(exc.orig):
+        text = str(exc.orig).lower()
+        if "pending_quote" in text or "approval_requests.quote_id" in text:
             raise Conflict(f"{what}: the quote already has a pending approval request") from None
+        if "unique" in text or "duplicate" in text:
+            raise Conflict(f"{what}: a concurrent change got there first; try again") from None
         raise
     except OperationalError as exc:
         text = str(exc.orig).lower()

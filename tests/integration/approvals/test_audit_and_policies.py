@@ -89,3 +89,10 @@ def test_a_bad_policy_is_refused_and_the_one_in_force_stays(db: Database, tmp_pa
         assert active.stored
         assert active.policy.name == "Standard deal desk policy"
         assert svc.verify_audit(uow.session).checked == 4  # three decisions and one activation
+
+
+def test_an_entry_edited_into_broken_json_is_reported_not_raised(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL's json type refuses text that does not parse")
+    tamper(db, "UPDATE audit_log SET after = '{broken' WHERE id = 2")
+    assert report(db) == (1, AuditBreak(2, "before or after is not valid JSON"))

@@ -21,6 +21,7 @@ from .workflow_support import (
     DANA_VP,
     GRACE_DESK,
     HALCYON,
+    LARS_MGR,
     MARCUS_MGR,
     MONDAY,
     OMAR_LEGAL,
@@ -365,3 +366,33 @@ def test_a_material_edit_withdraws_the_request(db: Database) -> None:
             svc.request_view(uow.session, request_id=request_id).audit[-1]["comment"] or ""
         )
         assert quote.status is QuoteStatus.DRAFT
+
+
+def test_a_delegation_is_not_passed_on(db: Database) -> None:
+    # given Marcus delegated to Priya, and Priya to Lars, over the same week
+    request_id = submit_halcyon(db)
+    act(db, svc.approve, request_id=request_id, actor_id=GRACE_DESK, at=hours(1))
+    week = {"starts_on": MONDAY.date(), "ends_on": MONDAY.date() + timedelta(days=6)}
+    act(
+        db,
+        svc.delegate,
+        delegator_id=MARCUS_MGR,
+        delegate_id=PRIYA_MGR,
+        reason="leave",
+        at=hours(1),
+        **week,
+    )
+    act(
+        db,
+        svc.delegate,
+        delegator_id=PRIYA_MGR,
+        delegate_id=LARS_MGR,
+        reason="leave",
+        at=hours(1),
+        **week,
+    )
+    # then Lars sees nothing of Marcus's and may not decide for him
+    with db.uow() as uow:
+        assert svc.list_requests(uow.session, approver_id=LARS_MGR, at=hours(2)) == []
+        with pytest.raises(PermissionDenied):
+            svc.approve(uow.session, request_id=request_id, actor_id=LARS_MGR, at=hours(2))

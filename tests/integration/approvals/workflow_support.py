@@ -22,7 +22,7 @@ MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 # The sample company's people (ids are stable: the sample is loaded into an empty database).
 DANA_VP, MARCUS_MGR, BEN_REP, GRACE_DESK, RACHEL_CFO, OMAR_LEGAL = 1, 2, 6, 13, 14, 16
-PRIYA_MGR, JONAH_OPS, HANNAH_FIN = 3, 12, 15
+PRIYA_MGR, LARS_MGR, JONAH_OPS, HANNAH_FIN = 3, 4, 12, 15
 # Halcyon v1: owned by Ben (manager Marcus); desk review, then manager then VP; legal alongside.
 HALCYON = "o_halcyon_exp"
 
