@@ -1,5 +1,6 @@
 """Every capability's tables in one metadata: what Alembic compares the migrations against."""
 
+from revdesk.approvals import tables as approval_tables  # noqa: F401 - registers the workflow
 from revdesk.crm import tables as crm_tables
 from revdesk.db.base import Base
 from revdesk.demo import tables as demo_tables
