@@ -3,7 +3,7 @@
 Pure and columnar: a frame of step instances (`STEP_FRAME`, one row per step of a request) and
 one of requests (`REQUEST_FRAME`) in, Polars frames and dataclasses out::
 
-    table = cycle_times(steps, Grouping.APPROVER, business_hours=per_pair(calendar_between))
+    table = cycle_times(steps, Grouping.APPROVER, business_hours=windowed(calendar.windows))
     breaches = sla_breaches(steps, Grouping.STEP, as_of=utcnow())
     hours = step_durations(cycle_times(steps, Grouping.STEP))   # for `simulate`
 
@@ -49,7 +49,6 @@ __all__ = [
     "cycle_times",
     "end_to_end",
     "outcome_mix",
-    "per_pair",
     "sla_breaches",
     "step_durations",
     "volume",
@@ -82,7 +81,8 @@ _MICROS_PER_HOUR: Final = 3_600_000_000
 _KEYS: Final = {"step": "step_id", "rule": "rule_id", "approver": "approver_id", "week": "week"}
 
 BusinessHours = Callable[[pl.Series, pl.Series], pl.Series]
-"""Business hours between two datetime columns, element by element, as a Float64 column."""
+"""Business hours between two datetime columns, element by element, as a Float64 column
+(`revdesk.approvals.analytics_hours` builds one from a business calendar)."""
 
 
 class Grouping(StrEnum):
@@ -107,26 +107,6 @@ class CycleStats:
     median: float | None
     p90: float | None
     mean: float | None
-
-
-def per_pair(between: Callable[[datetime, datetime], Decimal | float]) -> BusinessHours:
-    """A columnar `BusinessHours` from a scalar calendar function, run once per distinct pair.
-
-    For calendars without a columnar form; approval histories repeat few (opened, decided)
-    pairs per million rows only when timestamps are coarse, so this is for modest frames.
-    """
-
-    def columnar(start: pl.Series, end: pl.Series) -> pl.Series:
-        pairs = pl.DataFrame({"start": start, "end": end})
-        distinct = pairs.unique().filter(
-            pl.col("start").is_not_null() & pl.col("end").is_not_null()
-        )
-        hours = [float(between(s, e)) for s, e in distinct.iter_rows()]
-        table = distinct.with_columns(pl.Series("hours", hours, dtype=pl.Float64()))
-        joined = pairs.join(table, on=["start", "end"], how="left", maintain_order="left")
-        return joined["hours"]
-
-    return columnar
 
 
 def _require(frame: pl.DataFrame, schema: Mapping[str, pl.DataType], name: str) -> None:

@@ -32,11 +32,11 @@ from revdesk.approvals.analytics import (
     cycle_times,
     end_to_end,
     outcome_mix,
-    per_pair,
     sla_breaches,
     step_durations,
     volume,
 )
+from revdesk.approvals.analytics_hours import per_pair
 from revdesk.core.errors import InvalidInput
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
