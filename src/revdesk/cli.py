@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from revdesk.approvals.analytics_cli import stats_app
 from revdesk.approvals.cli import policy_app
 from revdesk.cli_support import (
     DatabaseOption,
@@ -49,6 +50,7 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
 app.add_typer(policy_app, name="policy")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(stats_app, name="approvals-stats")
 
 
 @db_app.command("upgrade")
