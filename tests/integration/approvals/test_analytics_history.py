@@ -11,8 +11,13 @@ The history, inserted through the ORM on the sample company (hours after T0, Mon
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +37,7 @@ from revdesk.crm.tables import Quote, User
 from revdesk.db.uow import Database
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
+STANDARD = Path(__file__).resolve().parents[3] / "examples" / "policies" / "standard.yaml"
 
 
 def at(hours: float | None) -> datetime | None:
@@ -216,3 +222,109 @@ def test_without_history_the_simulation_uses_sla_hours(database: Database) -> No
     # then
     assert used is None
     assert source == "step durations: no decided steps on record; using each step's SLA hours"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVDESK_")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "revdesk", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("history")
+    assert run("db", "upgrade", cwd=folder).returncode == 0
+    assert run("sample", "load", cwd=folder).returncode == 0
+    db = Database.connect(f"sqlite:///{folder / 'revdesk.db'}")
+    with db.uow() as uow:
+        write_history(uow.session)
+        uow.commit()
+    db.dispose()
+    text = STANDARD.read_text(encoding="utf-8").replace("version: 1", "version: 2")
+    (folder / "new.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_approvals_stats_by_step_prints_tables(company: Path) -> None:
+    # when
+    result = run("approvals-stats", "--by", "step", cwd=company)
+    # then
+    assert result.returncode == 0, result.stderr
+    assert "5 steps of 3 approval requests on record" in result.stdout
+    assert "Approval steps by step" in result.stdout
+    assert "Approval requests by outcome" in result.stdout
+    assert "End to end (submit to close): 2 closed requests, median 8.00 h" in result.stdout
+
+
+def test_approvals_stats_by_approver_as_json(company: Path) -> None:
+    # when
+    result = run("approvals-stats", "--by", "approver", "--json", cwd=company)
+    # then
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(r["count"], r["approved"], r["rejected"]) for r in data["rows"]] == [
+        (2, 1, 1),
+        (1, 1, 0),
+    ]
+    assert all(r["approver"].endswith(")") for r in data["rows"])
+    assert data["end_to_end_hours"] == {"count": 2, "median": 8.0, "p90": 11.2, "mean": 8.0}
+
+
+def test_approvals_stats_by_week_since_a_day(company: Path) -> None:
+    # when
+    result = run("approvals-stats", "--by", "week", "--since", "2026-11-17", "--json", cwd=company)
+    # then
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["rows"] == [
+        {
+            "week": "2026-W47",
+            "count": 1,
+            "median_hours": 4.0,
+            "p90_hours": 4.0,
+            "mean_hours": 4.0,
+            "with_sla": 1,
+            "breached": 0,
+            "open_breached": 0,
+            "breach_rate": 0.0,
+            "approved": 0,
+            "rejected": 1,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "last week"), "--since: 'last week' is not a date (expected YYYY-MM-DD)"),
+        (("--by", "team"), "Invalid value for '--by'"),
+    ],
+)
+def test_bad_options_are_refused_without_a_traceback(
+    company: Path, args: tuple[str, ...], message: str
+) -> None:
+    # when
+    result = run("approvals-stats", *args, cwd=company)
+    # then
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_simulate_uses_the_measured_durations(company: Path) -> None:
+    # when
+    result = run("policy", "simulate", "new.yaml", "--current", str(STANDARD), cwd=company)
+    # then
+    assert result.returncode == 0, result.stderr
+    assert (
+        "step durations: measured, median wall-clock hours of 3 decisions on record (2 steps;"
+        in result.stdout
+    )
