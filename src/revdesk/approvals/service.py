@@ -12,21 +12,16 @@ from datetime import date
 from decimal import Decimal
 
 import polars as pl
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from revdesk.approvals.context import QuoteContext
-from revdesk.approvals.directory import Directory, DirectoryUser
-from revdesk.approvals.plan import ApprovalPlan
 from revdesk.approvals.policy import Policy
-from revdesk.approvals.preview import preview
+from revdesk.approvals.reading import load_directory, preview_quote, quote_context
 from revdesk.approvals.simulate import SimulationReport, simulate
 from revdesk.core.clock import start_of_day
 from revdesk.core.errors import NotFound
 from revdesk.crm import frames as crm_frames
-from revdesk.crm.tables import User
 from revdesk.pricing.frames import QuoteFrames
-from revdesk.pricing.service import get_quote_view_or_raise, quote_frames
+from revdesk.pricing.service import quote_frames
 
 __all__ = [
     "load_directory",
@@ -37,30 +32,6 @@ __all__ = [
 ]
 
 _MISSING_SHOWN = 5
-
-
-def load_directory(session: Session) -> Directory:
-    """Every user, with role, manager and whether they are active."""
-    users = session.scalars(select(User).order_by(User.id))
-    return Directory(
-        DirectoryUser(u.id, u.name, u.email, u.role, u.manager_id, u.active) for u in users
-    )
-
-
-def quote_context(session: Session, quote_id: int, *, base_currency: str) -> QuoteContext:
-    """The quote as a policy sees it, with its currency's rate on its creation day."""
-    view = get_quote_view_or_raise(session, quote_id)
-    rates = crm_frames.rate_table(session, base_currency)
-    day = view.created_on or view.start_date
-    return QuoteContext(view, fx_rate=rates.rate(view.currency, day), base_currency=base_currency)
-
-
-def preview_quote(
-    session: Session, policy: Policy, quote_id: int, *, base_currency: str
-) -> ApprovalPlan:
-    """The approval plan of one stored quote under `policy`."""
-    context = quote_context(session, quote_id, base_currency=base_currency)
-    return preview(policy, context, load_directory(session))
 
 
 def quote_rates(session: Session, quotes: pl.DataFrame, *, base_currency: str) -> pl.DataFrame:
@@ -99,3 +70,67 @@ def simulate_change(
     rates = quote_rates(session, frames.quotes, base_currency=base_currency)
     directory = load_directory(session)
     return simulate(new, current, frames, directory, rates=rates, durations=durations, limit=limit)
+
+
+# The approval workflow's use cases live in their own modules; this is their public face.
+# (imported last: those modules use the read-side functions above)
+from revdesk.approvals.audit import AuditReport  # noqa: E402
+from revdesk.approvals.audit import verify as verify_audit  # noqa: E402
+from revdesk.approvals.decisions import approve, reject  # noqa: E402
+from revdesk.approvals.engine import get_request_or_raise  # noqa: E402
+from revdesk.approvals.escalation import (  # noqa: E402
+    Reminder,
+    due_reminders,
+    escalate,
+    escalate_overdue,
+    record_reminders,
+)
+from revdesk.approvals.inbox import (  # noqa: E402
+    RequestRow,
+    RequestView,
+    list_requests,
+    request_view,
+)
+from revdesk.approvals.policies import (  # noqa: E402
+    ActivePolicy,
+    activate_policy,
+    active_policy,
+)
+from revdesk.approvals.requests import (  # noqa: E402
+    bypass,
+    quote_changed,
+    recall,
+    resubmit,
+    return_for_revision,
+    submit,
+)
+from revdesk.approvals.routing import add_approver, delegate, reassign  # noqa: E402
+
+__all__ += [
+    "ActivePolicy",
+    "AuditReport",
+    "Reminder",
+    "RequestRow",
+    "RequestView",
+    "activate_policy",
+    "active_policy",
+    "add_approver",
+    "approve",
+    "bypass",
+    "delegate",
+    "due_reminders",
+    "escalate",
+    "escalate_overdue",
+    "get_request_or_raise",
+    "list_requests",
+    "quote_changed",
+    "reassign",
+    "recall",
+    "record_reminders",
+    "reject",
+    "request_view",
+    "resubmit",
+    "return_for_revision",
+    "submit",
+    "verify_audit",
+]
