@@ -11,6 +11,7 @@ A Typer app whose callback is the command, so that `revdesk.cli` registers it wi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -18,8 +19,10 @@ import typer
 from rich.table import Table
 
 from revdesk.approvals.analytics import CycleStats, Grouping
+from revdesk.approvals.analytics_hours import windowed
 from revdesk.approvals.analytics_report import ApprovalStats, approval_stats
 from revdesk.approvals.analytics_service import approval_history
+from revdesk.approvals.calendar import BusinessCalendar, load_calendar_file
 from revdesk.approvals.cli import parse_since
 from revdesk.approvals.directory import Directory
 from revdesk.approvals.service import load_directory
@@ -30,6 +33,13 @@ __all__ = ["approvals_stats", "stats_app"]
 
 stats_app = typer.Typer(help="Approval analytics: cycle time, SLA breaches, volume.")
 
+CalendarOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--calendar",
+        help="business-hours calendar YAML (default: Monday-Friday 09:00-17:00 UTC)",
+    ),
+]
 _HEADINGS = {
     "step_id": "step",
     "rule_id": "rule",
@@ -60,10 +70,12 @@ def approvals_stats(
         Grouping.STEP
     ),
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    calendar_file: CalendarOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Cycle time (median, p90, mean hours), SLA breach rate and volume of approval steps."""
     day = parse_since(since)
+    calendar = BusinessCalendar() if calendar_file is None else load_calendar_file(calendar_file)
     db = open_database(settings_for(database))
     try:
         with db.uow() as uow:
@@ -71,7 +83,10 @@ def approvals_stats(
             directory = load_directory(uow.session)
     finally:
         db.dispose()
-    stats = approval_stats(history.steps, history.requests, by, as_of=utcnow())
+    hours = windowed(calendar.windows)
+    stats = approval_stats(
+        history.steps, history.requests, by, as_of=utcnow(), business_hours=hours
+    )
     table = _labelled(stats.table, directory) if by is Grouping.APPROVER else stats.table
     if as_json:
         data = stats.to_dict()
@@ -125,6 +140,8 @@ def _print_outcomes(stats: ApprovalStats) -> None:
         table.add_row(status, f"{count:,}", f"{share:.1%}")
     console.print(table)
     console.print(f"End to end (submit to close): {_cycle(stats.end_to_end)}", highlight=False)
+    if stats.end_to_end_business is not None and stats.end_to_end_business.count:
+        console.print(f"  in business hours: {_cycle(stats.end_to_end_business)}", highlight=False)
 
 
 def _cycle(stats: CycleStats) -> str:

@@ -276,6 +276,9 @@ def test_approvals_stats_by_approver_as_json(company: Path) -> None:
     ]
     assert all(r["approver"].endswith(")") for r in data["rows"])
     assert data["end_to_end_hours"] == {"count": 2, "median": 8.0, "p90": 11.2, "mean": 8.0}
+    # business hours, Monday-Friday 09:00-17:00 UTC: A 2 and 4 h, C Monday 11:00-21:00 = 6 h
+    assert [r["median_business_hours"] for r in data["rows"]] == [3.0, 6.0]
+    assert data["end_to_end_business_hours"] == {"count": 2, "median": 6.0, "p90": 7.6, "mean": 6.0}
 
 
 def test_approvals_stats_by_week_since_a_day(company: Path) -> None:
@@ -291,6 +294,9 @@ def test_approvals_stats_by_week_since_a_day(company: Path) -> None:
             "median_hours": 4.0,
             "p90_hours": 4.0,
             "mean_hours": 4.0,
+            "median_business_hours": 4.0,
+            "p90_business_hours": 4.0,
+            "mean_business_hours": 4.0,
             "with_sla": 1,
             "breached": 0,
             "open_breached": 0,
@@ -325,6 +331,6 @@ def test_policy_simulate_uses_the_measured_durations(company: Path) -> None:
     # then
     assert result.returncode == 0, result.stderr
     assert (
-        "step durations: measured, median wall-clock hours of 3 decisions on record (2 steps;"
+        "step durations: measured, median business hours of 3 decisions on record (2 steps;"
         in result.stdout
     )

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revdesk.approvals.analytics_hours import per_pair, windowed
+from revdesk.approvals.calendar import BusinessCalendar
 
 HOLIDAY = date(2026, 11, 18)
 UTC_MICROS = pl.Datetime("us", "UTC")
@@ -90,5 +91,24 @@ def test_windowed_agrees_with_the_scalar_overlap(pairs: list[tuple[int, int]]) -
     # when
     columnar = windowed(windows)(start, end)
     scalar = per_pair(overlap_hours)(start, end)
+    # then
+    assert [round(h, 9) for h in columnar.to_list()] == [round(h, 9) for h in scalar.to_list()]
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs=st.lists(st.tuples(minutes, minutes), min_size=1, max_size=20))
+def test_windowed_agrees_with_the_workflow_calendar_across_dst_and_holidays(
+    pairs: list[tuple[int, int]],
+) -> None:
+    # given: New York hours (daylight saving ends 2026-11-01) with Thanksgiving off
+    calendar = BusinessCalendar(
+        timezone="America/New_York", holidays=frozenset({date(2026, 11, 26), date(2026, 11, 27)})
+    )
+    origin = datetime(2026, 10, 20, tzinfo=UTC)
+    start = pl.Series([origin + timedelta(minutes=a * 2) for a, _ in pairs], dtype=UTC_MICROS)
+    end = pl.Series([origin + timedelta(minutes=b * 2) for _, b in pairs], dtype=UTC_MICROS)
+    # when
+    columnar = windowed(calendar.windows)(start, end)
+    scalar = per_pair(calendar.business_hours_between)(start, end)
     # then
     assert [round(h, 9) for h in columnar.to_list()] == [round(h, 9) for h in scalar.to_list()]
