@@ -1,10 +1,11 @@
 """Time the approval analytics on synthetic step instances (`revdesk approvals-stats` minus I/O).
 
 Builds N step rows (default 1,000,000) with numpy and a fixed seed: 4 steps per request on
-average, 9 step ids, 1-2 of 50 rules per step, 220 approvers, a year of openings, log-normal
-decision times, SLAs of 8-40 hours; statuses 80 % approved, 8 % rejected, 4 % carried over,
-3 % skipped, 3 % pending, 2 % bypassed. Then times every figure: cycle time per step, rule,
-approver and week (wall clock, then business hours on a Monday-Friday 09:00-17:00 calendar with
+average, 9 step ids, 1-2 of 50 rules per step, 220 approvers, a year of openings on working
+days during New York office hours, log-normal decision times, SLAs of 8-40 hours; statuses
+80 % approved, 8 % rejected, 4 % carried over, 3 % skipped, 3 % pending, 2 % bypassed. Then
+times every figure: cycle time per step, rule, approver and week (wall clock, then business
+hours on the shipped calendar examples/calendars/standard.yaml, New York 09:00-17:00 with
 holidays, columnar), SLA breaches, volume, request outcomes and end-to-end time, the whole
 report per grouping, and the measured step durations that `policy simulate` uses.
 
@@ -18,8 +19,9 @@ import argparse
 import os
 import resource
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -36,27 +38,17 @@ from revdesk.approvals.analytics import (
 )
 from revdesk.approvals.analytics_hours import windowed
 from revdesk.approvals.analytics_report import approval_stats
+from revdesk.approvals.calendar import load_calendar_file
 
 SEED = 20_261_123
 START = datetime(2025, 11, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 23, 12, tzinfo=UTC)
-HOLIDAYS = {date(2025, 12, 25), date(2025, 12, 26), date(2026, 1, 1), date(2026, 5, 1)}
+CALENDAR = Path(__file__).resolve().parents[1] / "examples" / "calendars" / "standard.yaml"
 STEPS = ["manager", "vp", "cfo", "finance", "legal", "product", "deal_desk", "ops", "security"]
 STATUSES = ["approved", "rejected", "carried_over", "skipped", "pending", "bypassed"]
 WEIGHTS = [0.80, 0.08, 0.04, 0.03, 0.03, 0.02]
 MICROS_PER_HOUR = 3_600_000_000
 T = TypeVar("T")
-
-
-def windows(start_day: date) -> Iterator[tuple[datetime, datetime]]:
-    """Monday to Friday, 09:00-17:00 UTC, without the holidays."""
-    for offset in range(3700):
-        day = start_day + timedelta(days=offset)
-        if day.weekday() < 5 and day not in HOLIDAYS:
-            yield (
-                datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
-                datetime(day.year, day.month, day.day, 17, tzinfo=UTC),
-            )
 
 
 def _moment(micros: pl.Expr) -> pl.Expr:
@@ -80,7 +72,8 @@ def history(n: int, seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame]:
     day = rng.integers(0, 365, n)
     weekday = (START.weekday() + day) % 7
     day = np.where(weekday >= 5, day + 7 - weekday, day)  # steps open on working days
-    opened = (day * 24 + 9) * MICROS_PER_HOUR + rng.integers(0, 8 * MICROS_PER_HOUR, n)
+    office = rng.integers(0, 8 * MICROS_PER_HOUR, n)  # 14:00-22:00 UTC: 09:00-17:00 EST
+    opened = (day * 24 + 14) * MICROS_PER_HOUR + office
     spent = (rng.lognormal(mean=2.0, sigma=1.0, size=n) * MICROS_PER_HOUR).astype(np.int64)
     sla = rng.choice([8, 16, 24, 40], n)
     first, second = rng.integers(0, 50, n), rng.integers(0, 50, n)
@@ -163,7 +156,7 @@ def main() -> None:
     steps, requests = timed(f"generated {args.n:,} step rows", lambda: history(args.n))
     statuses = dict(steps["status"].value_counts().sort("status").iter_rows())
     print(f"  {requests.height:,} requests; statuses {statuses}")
-    calendar = windowed(windows)
+    calendar = windowed(load_calendar_file(CALENDAR).windows)
     overall = time.perf_counter(), time.process_time()
     for by in (Grouping.STEP, Grouping.RULE, Grouping.APPROVER, Grouping.WEEK):
         timed(f"cycle_times by {by}, wall clock", lambda by=by: cycle_times(steps, by))
