@@ -43,7 +43,6 @@ CalendarOption = Annotated[
 _HEADINGS = {
     "step_id": "step",
     "rule_id": "rule",
-    "approver_id": "approver",
     "week": "ISO week",
     "count": "decisions",
     "median_hours": "median h",
@@ -111,9 +110,10 @@ def _print(stats: ApprovalStats, frame: pl.DataFrame, since: str | None) -> None
         highlight=False,
     )
     table = Table(title=f"Approval steps by {stats.by}")
-    for index, name in enumerate(frame.columns):
-        heading = _HEADINGS.get(name, name)
-        table.add_column(heading, justify="left" if index <= 1 else "right")
+    labels = (stats.by.key, "approver")
+    for name in frame.columns:
+        heading = "id" if name == "approver_id" else _HEADINGS.get(name, name)
+        table.add_column(heading, justify="left" if name in labels else "right")
     for row in frame.iter_rows():
         table.add_row(*[_cell(name, value) for name, value in zip(frame.columns, row, strict=True)])
     if frame.is_empty():
