@@ -16,6 +16,7 @@ from rich.table import Table
 
 from revdesk.approvals.analytics_cli import stats_app
 from revdesk.approvals.cli import policy_app
+from revdesk.approvals.routing_cli import approvals_app, audit_app
 from revdesk.cli_support import (
     DatabaseOption,
     console,
@@ -50,6 +51,8 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(hygiene_app, name="hygiene")
 app.add_typer(policy_app, name="policy")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(approvals_app, name="approvals")
+app.add_typer(audit_app, name="audit")
 app.add_typer(stats_app, name="approvals-stats")
 
 

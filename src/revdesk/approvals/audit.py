@@ -91,21 +91,19 @@ def entries(session: Session, *, request_id: int) -> list[dict[str, Any]]:
     return [{name: getattr(entry, name) for name in FIELDS} for entry in rows]
 
 
-def _rows(session: Session) -> Any:
+def verify(session: Session) -> AuditReport:
+    """Walk the whole chain and report the first entry that was edited, deleted or moved."""
+    head = session.execute(select(AuditHead.last_id, AuditHead.last_hash)).first()
     columns = [getattr(AuditLog, name) for name in (*FIELDS, "prev_hash", "hash")]
     result = session.execute(
         select(*columns).order_by(AuditLog.id).execution_options(yield_per=_BATCH)
     )
-    for row in result:
-        yield row._mapping
-
-
-def verify(session: Session) -> AuditReport:
-    """Walk the whole chain and report the first entry that was edited, deleted or moved."""
-    head = session.execute(select(AuditHead.last_id, AuditHead.last_hash)).first()
-    checked, broken = first_break(
-        _rows(session),
-        head_id=int(head[0]) if head else None,
-        head_hash=str(head[1]) if head else None,
-    )
+    try:  # a break stops the walk early: close the (server-side) cursor in any case
+        checked, broken = first_break(
+            (dict(row._mapping) for row in result),
+            head_id=int(head[0]) if head else None,
+            head_hash=str(head[1]) if head else None,
+        )
+    finally:
+        result.close()
     return AuditReport(checked, broken)

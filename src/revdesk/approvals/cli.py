@@ -178,3 +178,12 @@ def simulate_command(  # noqa: PLR0917 - Typer maps each parameter to an option
     else:
         console.print(source, highlight=False)
         print_simulation(console, report)
+
+
+def _register_activate() -> None:
+    from revdesk.approvals.routing_cli import activate_command  # noqa: PLC0415 - it imports us
+
+    policy_app.command("activate")(activate_command)
+
+
+_register_activate()

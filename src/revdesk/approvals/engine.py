@@ -44,6 +44,7 @@ __all__ = [
     "set_quote_status",
     "step_state",
     "steps_of",
+    "user_id_of",
 ]
 
 REQUEST = "approval_request"
@@ -235,3 +236,14 @@ def close(
         ):
             step.status = StepStatus.SKIPPED
     set_quote_status(session, request.quote_id, status)
+
+
+def user_id_of(session: Session, ref: str, *, where: str) -> int:
+    """A user's id from an e-mail address (any case) or an id; NotFound names the option."""
+    text = ref.strip()
+    if text.isdigit() and session.get(User, int(text)) is not None:
+        return int(text)
+    found = session.scalar(select(User.id).where(User.email.ilike(text)))
+    if found is None:
+        raise NotFound(f"no user with e-mail or id {text!r}", where=where)
+    return found
