@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from revdesk.approvals.analytics_cli import approvals_stats
 from revdesk.approvals.cli import policy_app
 from revdesk.approvals.routing_cli import approvals_app, audit_app
 from revdesk.auth.cli import users_app
@@ -56,6 +57,7 @@ app.add_typer(approvals_app, name="approvals")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
+approvals_app.command("stats")(approvals_stats)
 
 
 @db_app.command("upgrade")

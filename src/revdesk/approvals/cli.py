@@ -16,6 +16,9 @@ from typing import Annotated
 
 import typer
 
+from revdesk.approvals.analytics_hours import windowed
+from revdesk.approvals.analytics_service import simulation_durations
+from revdesk.approvals.calendar import BusinessCalendar, load_calendar_file
 from revdesk.approvals.loader import load_policy_file
 from revdesk.approvals.policy import Policy
 from revdesk.approvals.render import policy_summary, print_plan, print_simulation, simulation_data
@@ -134,33 +137,46 @@ def simulate_command(  # noqa: PLR0917 - Typer maps each parameter to an option
     ] = None,
     current: Annotated[Path, typer.Option("--current", help="the policy in force")] = STANDARD,
     step_durations: Annotated[
-        Path | None, typer.Option("--step-durations", help="CSV of measured hours per step")
+        Path | None,
+        typer.Option(
+            "--step-durations",
+            help="CSV of hours per step (default: medians measured from the approval history)",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="changed deals to list")] = 20,
     fmt: FormatOption = Format.TABLE,
+    calendar_file: Annotated[
+        Path | None,
+        typer.Option("--calendar", help="business hours for measured durations (YAML)"),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Replay a proposed policy against past quotes and compare it with the policy in force."""
     day, durations = parse_since(since), read_durations(step_durations)
+    calendar = BusinessCalendar() if calendar_file is None else load_calendar_file(calendar_file)
     proposed, in_force = _load(new, database), _load(current, database)
     settings = settings_for(database)
     db = open_database(settings)
     try:
         with db.uow() as uow:
+            used, source = simulation_durations(
+                uow.session, durations, business_hours=windowed(calendar.windows)
+            )
             report = simulate_change(
                 uow.session,
                 proposed,
                 in_force,
                 since=day,
                 base_currency=settings.base_currency,
-                durations=durations,
+                durations=used,
                 limit=limit,
             )
     finally:
         db.dispose()
     if fmt is Format.JSON:
-        console.print_json(json.dumps(simulation_data(report)))
+        console.print_json(json.dumps({**simulation_data(report), "durations_source": source}))
     else:
+        console.print(source, highlight=False)
         print_simulation(console, report)
 
 

@@ -3,8 +3,9 @@
 `parse` composes the YAML once into nodes (with line and column) and builds the plain data from
 those same nodes. It refuses an empty document and a key given twice (plain YAML keeps the
 last one silently), and reads every YAML float as an exact `Decimal`: `0.10` in a policy is
-one tenth, never a binary float. `Located` turns an offset inside a condition (a YAML string)
-back into the file's line and column.
+one tenth, never a binary float. The position helpers (`where`, `node_at`) come from
+`revdesk.core.yamlsource`, shared with the hygiene and forecast configuration loaders.
+`Located` turns an offset inside a condition (a YAML string) back into the file's line and column.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 import yaml
 
-from revdesk.core.errors import InvalidInput
+from revdesk.core.yamlsource import node_at
+from revdesk.core.yamlsource import parse as parse_yaml
+from revdesk.core.yamlsource import position as where
 
 __all__ = ["Located", "node_at", "parse", "where"]
 
@@ -37,70 +40,9 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 def parse(text: str, source: str) -> tuple[yaml.Node, Any]:
     """The root node of `text` and the data built from it; bad YAML raises InvalidInput."""
-    try:
-        loader = _Loader(text)  # the reader already refuses control characters
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"not valid YAML: {exc}", where=f"{source}:1:1") from None
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            raise InvalidInput(
-                "the file is empty; expected a policy mapping", where=f"{source}:1:1"
-            )
-        _refuse_duplicate_keys(root, source)
-        data = loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
-        reason = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise InvalidInput(f"YAML syntax error: {reason}", where=at) from None
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"not valid YAML: {exc}", where=f"{source}:1:1") from None
-    finally:
-        loader.dispose()
-    return root, data
-
-
-def where(node: yaml.Node, source: str) -> str:
-    """`source:line:col` of a node (1-based)."""
-    return f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-
-
-def node_at(root: yaml.Node, loc: tuple[str | int, ...], *, key: bool = False) -> yaml.Node:
-    """Walk `loc` down the nodes; stop at the deepest node that exists.
-
-    With `key`, the last step lands on the mapping key rather than its value.
-    """
-    node = root
-    for depth, part in enumerate(loc):
-        if isinstance(node, yaml.MappingNode):
-            pair = next((p for p in node.value if str(p[0].value) == str(part)), None)
-            if pair is None:
-                break
-            node = pair[0] if key and depth == len(loc) - 1 else pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-        else:
-            break
-    return node
-
-
-def _refuse_duplicate_keys(node: yaml.Node, source: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[object] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    raise InvalidInput(
-                        f"key {key.value!r} is given twice", where=where(key, source)
-                    )
-                seen.add(key.value)
-            _refuse_duplicate_keys(value, source)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _refuse_duplicate_keys(item, source)
+    return parse_yaml(
+        text, source, empty="the file is empty; expected a policy mapping", loader=_Loader
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,9 @@ def test_simulate_reports_the_change_against_the_policy_in_force(company: Path) 
     manager = next(s for s in report["steps"] if s["step_id"] == "manager")
     assert (manager["current"], manager["new"], manager["no_longer_needed"]) == (10, 7, 3)
     assert report["cycle_time"]["source"] == "sla"
+    assert report["durations_source"] == (
+        "step durations: no decided steps on record; using each step's SLA hours"
+    )
 
 
 def test_simulate_with_measured_durations_and_a_start_date(company: Path) -> None:
