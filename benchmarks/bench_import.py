@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 from revdesk.db.migrate import upgrade
 from revdesk.db.uow import Database
 from revdesk.ingest.salesforce import extract_salesforce
+from revdesk.ingest.salesforce.spilled import DEFAULT_BATCH_ROWS
 from revdesk.ingest.service import ImportOptions, run_import
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,12 +53,12 @@ class Timer:
         pass
 
 
-def child(folder: str, url: str) -> None:
+def child(folder: str, url: str, batch_rows: str) -> None:
     """Run in a subprocess: one import, then print its figures as JSON."""
     db = Database.connect(url)
     upgrade(db.engine)
     began = time.perf_counter()
-    extract = extract_salesforce(Path(folder))
+    extract = extract_salesforce(Path(folder), batch_rows=int(batch_rows))
     read = time.perf_counter()
     timer = Timer()
     report = run_import(db, extract, options=ImportOptions(), progress=timer)
@@ -93,9 +94,11 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
-def _run(folder: Path, url: str, label: str, opportunities: int, history: int) -> None:
+def _run(  # noqa: PLR0913, PLR0917 - a benchmark helper
+    folder: Path, url: str, label: str, opportunities: int, history: int, batch_rows: int
+) -> None:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(folder), url],
+        [sys.executable, __file__, "--child", str(folder), url, str(batch_rows)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     figures = json.loads(out.stdout.strip().splitlines()[-1])
@@ -116,7 +119,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
+        help="history rows read (and planned) at a time (REVDESK_IMPORT_BATCH_ROWS)",
+    )  # fmt: skip
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -129,10 +136,10 @@ def main() -> None:
         print(f"export: {written} ({size:,.0f} MiB) in {time.perf_counter() - began:.1f} s")
         opps, hist = written["Opportunity.csv"], written["OpportunityHistory.csv"]
         if args.only in (None, "sqlite"):
-            _run(folder, f"sqlite:///{tmp}/bench.db", "SQLite", opps, hist)
+            _run(folder, f"sqlite:///{tmp}/bench.db", "SQLite", opps, hist, args.batch_rows)
         if args.only in (None, "postgresql") and (pg := _postgres()) is not None:
             try:
-                _run(folder, pg[1], "PostgreSQL", opps, hist)
+                _run(folder, pg[1], "PostgreSQL", opps, hist, args.batch_rows)
             finally:
                 _drop(pg[0])
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -175,6 +175,52 @@ def read_table(source: SourceFile, keep: Callable[[str], bool] | None = None) ->
     if source.encoding == "cp1252":
         table.problems = pl.concat([table.problems, _cp1252_note(source)])
     return table
+
+
+def count_lines(path: Path) -> int:
+    """Lines in the file (records plus header, more when values hold line breaks)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK * 8):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def iter_table(
+    source: SourceFile, keep: Callable[[str], bool] | None, rows: int
+) -> Iterator[RawTable]:
+    """The file's records in batches of `rows`, blank rows removed (UTF-8 files, no footer).
+
+    Only one batch is in memory at a time: this is how history files of millions of rows are
+    read. Row numbers continue across batches.
+    """
+    if source.encoding not in ("utf-8", "utf-8-sig"):
+        yield read_table(source, keep)
+        return
+    headers = read_header(source)
+    if not headers:
+        raise InvalidInput("the file has no header row", where=source.name)
+    wanted = [h for h in headers if keep is None or keep(h)] or headers
+    scan = pl.scan_csv(
+        source.path,
+        infer_schema=False,
+        separator=source.separator,
+        truncate_ragged_lines=True,
+        row_index_name="_row",
+        row_index_offset=2,
+        null_values=[""],
+        with_column_names=lambda names: [n.strip().lstrip("\ufeff") for n in names],
+    ).select("_row", *wanted)
+    try:
+        for batch in scan.collect_batches(chunk_size=rows):
+            frame = batch.filter(~pl.all_horizontal(pl.col(c).is_null() for c in wanted))
+            yield RawTable(source, frame.with_columns(
+                pl.lit(source.name).cast(pl.Categorical).alias("_file"),
+                pl.col("_row").cast(pl.Int64),
+            ))  # fmt: skip
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise InvalidInput(f"not a readable CSV file: {reason}", where=source.name) from None
 
 
 def _cp1252_note(source: SourceFile) -> pl.DataFrame:

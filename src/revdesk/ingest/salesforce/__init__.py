@@ -22,9 +22,10 @@ from revdesk.ingest import stagedefs
 from revdesk.ingest.canonical import Extract
 from revdesk.ingest.convert import Converter, without_deleted
 from revdesk.ingest.dates import DateOrder, detect_date_order
-from revdesk.ingest.model import Problem, Severity, problem_frame
+from revdesk.ingest.model import Problem, Severity, concat_problems, problem_frame
 from revdesk.ingest.read import (
     RawTable,
+    count_lines,
     find_files,
     list_csv,
     open_source,
@@ -33,13 +34,22 @@ from revdesk.ingest.read import (
 )
 from revdesk.ingest.salesforce import deals, history, people, records
 from revdesk.ingest.salesforce.files import TARGET, api_headers, guess_object, renamed, stems
+from revdesk.ingest.salesforce.spilled import (
+    DEFAULT_BATCH_ROWS,
+    STREAMED,
+    Deferred,
+    Parsing,
+    spill_history,
+)
 from revdesk.ingest.values import DecimalMark, detect_decimal_mark
 
 SOURCE = "salesforce"
 _NUMBERS = ("Amount", "AnnualRevenue", "UnitPrice", "Probability")
 
 
-def _locate(folder: Path, encoding: str | None, extract: Extract) -> dict[str, RawTable]:
+def _locate(
+    folder: Path, encoding: str | None, extract: Extract, batch_rows: int
+) -> tuple[dict[str, RawTable], dict[str, Deferred]]:
     found = find_files(folder, stems())
     notes = []
     for path in list_csv(folder):
@@ -63,16 +73,22 @@ def _locate(folder: Path, encoding: str | None, extract: Extract) -> dict[str, R
     if not found:
         raise_nothing(folder)
     extract.add_problems(problem_frame(notes))
-    tables = {}
+    tables: dict[str, RawTable] = {}
+    deferred: dict[str, Deferred] = {}
     for obj, path in found.items():
         source = open_source(path, encoding)
         headers = api_headers(obj, read_header(source))
         wanted = set(headers.renames) | set(headers.custom)
-        table = renamed(read_table(source, keep=wanted.__contains__), obj, headers)
-        tables[obj] = without_deleted(table, TARGET[obj])
         extract.files[source.name] = source
         extract.dialects[source.name] = f"Salesforce {obj}, {headers.dialect}"
-    return tables
+        if obj in STREAMED and headers.dialect.startswith("Data Loader"):
+            lines = count_lines(path)
+            if lines > batch_rows:  # too large to hold: read in batches when converted
+                deferred[obj] = Deferred(source, headers, wanted.__contains__, lines)
+                continue
+        table = renamed(read_table(source, keep=wanted.__contains__), obj, headers)
+        tables[obj] = without_deleted(table, TARGET[obj])
+    return tables, deferred
 
 
 def raise_nothing(folder: Path) -> None:
@@ -109,8 +125,10 @@ class _Run:
         extract: Extract,
         order: DateOrder | None,
         base_currency: str,
+        deferred: dict[str, Deferred],
     ) -> None:
         self.tables = tables
+        self.deferred = deferred
         self.extract = extract
         self.order = order
         reports = {o for o, t in tables.items() if "report" in extract.dialects[t.file.name]}
@@ -138,16 +156,25 @@ def extract_salesforce(
     date_order: DateOrder | None = None,
     base_currency: str = "USD",
     encoding: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> Extract:
-    """Read a folder of Salesforce exports into canonical frames and problems."""
+    """Read a folder of Salesforce exports into canonical frames and problems.
+
+    A Data Loader history file of more than `batch_rows` rows is read in batches and spilled
+    to disk by opportunity (`extract.spill`) rather than held in memory.
+    """
     extract = Extract(SOURCE, str(folder), history_source=SOURCE)
-    tables = _locate(folder, encoding, extract)
+    tables, deferred = _locate(folder, encoding, extract, batch_rows)
     order = date_order or detect_date_order(_date_columns(tables))
-    run = _Run(tables, extract, order, base_currency)
+    run = _Run(tables, extract, order, base_currency, deferred)
     _people(run)
     _records(run)
     hints = _deals(run)
-    _history(run, hints)
+    if deferred:
+        _spilled_history(run, hints, batch_rows)
+    else:
+        _history(run, hints)
+    _stages(run, hints)
     return extract
 
 
@@ -226,6 +253,19 @@ def _history(run: _Run, hints: list[pl.DataFrame]) -> None:
     parts = [p for p in parts if p.height]
     if parts:
         run.extract.put("history", pl.concat(parts))
+
+
+def _spilled_history(run: _Run, hints: list[pl.DataFrame], batch_rows: int) -> None:
+    files: dict[str, Deferred | RawTable] = dict(run.deferred)
+    files.update({o: run.tables.pop(o) for o in STREAMED if o in run.tables})
+    problems: list[pl.DataFrame] = []
+    run.extract.spill = spill_history(
+        files, Parsing(run.order, run.mark), batch_rows=batch_rows, hints=hints, problems=problems
+    )
+    run.extract.add_problems(concat_problems(problems))
+
+
+def _stages(run: _Run, hints: list[pl.DataFrame]) -> None:
     proposed = stagedefs.stages(hints)
     if proposed.height:
         run.extract.put("stages", proposed)
