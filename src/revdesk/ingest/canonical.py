@@ -178,6 +178,8 @@ class Extract:
     dialects: dict[str, str] = field(default_factory=dict)
     history_source: str = ""
     spill: Spill | None = None
+    implied_categories: bool = False
+    """Record the forecast categories a history's stage changes imply (a source without them)."""
 
     def frame(self, obj: str) -> pl.DataFrame:
         """The canonical frame of `obj` (empty when the source has none)."""

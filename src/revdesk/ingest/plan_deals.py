@@ -181,17 +181,21 @@ def plan_history(
     watermarks: pl.DataFrame,
     synthetic: pl.DataFrame,
     sink: Callable[[pl.DataFrame], Path] | None = None,
+    categories: bool = False,
 ) -> ObjectPlan:
     """Validate source history rows, drop those already stored, merge import-time changes.
 
     The rows come in parts (each holding every row of its opportunities). With `sink`, each
     part's rows to create are handed to it (written to disk) instead of being kept in memory.
+    With `categories`, stage changes also record the forecast categories their stages imply
+    (`implied_categories`).
     """
     refs = _HistoryRefs.of(planner)
     wanted = synthetic["opportunity_id"].unique().implode() if synthetic.height else None
     kept, lasts, spilled = [], [], []
     counts = ObjectCounts()
-    for staged in parts:
+    for part in parts:
+        staged = with_implied_categories(part, stages) if categories else part
         rows, skipped, bad = _plan_part(
             planner, staged, refs=refs, stages=stages, source=source, watermarks=watermarks
         )
@@ -211,6 +215,36 @@ def plan_history(
     empty = pl.DataFrame()
     return ObjectPlan("history", "opportunity_history", rows, empty, empty, counts,
                       spilled=spilled)  # fmt: skip
+
+
+def with_implied_categories(history: pl.DataFrame, stages: pl.DataFrame) -> pl.DataFrame:
+    """The history plus the forecast-category changes its stage changes imply.
+
+    Only for opportunities whose history records no forecast category itself: each stage change
+    becomes a category change from the old stage's category to the new one's (per the stage
+    definitions), at the same moment, when the two differ. Without it the as-of view of a past
+    moment would read the deal's final category (a deal won later would look closed then).
+    """
+    field = pl.col("field")
+    own = history.filter(field == TrackedField.FORECAST_CATEGORY.value)["opportunity"]
+    moves = history.filter(
+        (field == TrackedField.STAGE.value) & ~pl.col("opportunity").is_in(own.unique().implode())
+    )
+    if moves.is_empty():
+        return history
+    category = stages.select(pl.col("name"), pl.col("forecast_category").alias("_c"))
+    implied = (
+        moves.join(category.rename({"name": "old_value", "_c": "_old"}), on="old_value", how="left")
+        .join(category.rename({"name": "new_value", "_c": "_new"}), on="new_value", how="left")
+        .filter(~pl.col("_old").eq_missing(pl.col("_new")))
+        .with_columns(
+            field=pl.lit(TrackedField.FORECAST_CATEGORY.value),
+            old_value=pl.col("_old"),
+            new_value=pl.col("_new"),
+        )
+        .select(history.columns)
+    )
+    return pl.concat([history, implied])
 
 
 @dataclass(frozen=True, slots=True)
