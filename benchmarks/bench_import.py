@@ -94,7 +94,7 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
-def _run(  # noqa: PLR0913, PLR0917 - a benchmark helper
+def _run(  # noqa: PLR0917 - a benchmark helper
     folder: Path, url: str, label: str, opportunities: int, history: int, batch_rows: int
 ) -> None:
     out = subprocess.run(

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     fiscal_year_naming: Literal["end", "start"] = "end"
     sql_echo: bool = False
     import_batch_rows: int = Field(
-        default=250_000,
+        default=100_000,
         ge=1_000,
         description="history rows an import reads, plans and writes at a time (bounds memory)",
     )

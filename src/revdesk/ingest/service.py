@@ -220,6 +220,12 @@ def _write(
         store.update_rows(session, plan.table, plan.updates, at=at, bump=bump)
         progress.advance(plan.obj, plan.updates.height)
         store.update_rows(session, plan.table, plan.links, at=at)
+        # written: let go of the rows now, before the next (larger) record type is written
+        plan.creates, plan.updates, plan.links = (
+            plan.creates.clear(),
+            pl.DataFrame(),
+            pl.DataFrame(),
+        )
     writer.finish()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from revdesk.ingest.plan_deals import with_implied_categories
-from revdesk.ingest.read import count_lines, iter_table, open_source
+from revdesk.ingest.read import count_lines, iter_table, open_source, read_table
 from revdesk.ingest.salesforce import extract_salesforce
 from revdesk.ingest.spill import Spill
 
@@ -19,21 +19,27 @@ DEVORG = ROOT.parent / "shared" / "data" / "salesforce-devorg"
 
 
 def test_batches_number_rows_as_the_file_does_and_drop_blank_rows(tmp_path: Path) -> None:
-    # given a file with a BOM, five records and a blank line (row 4)
+    # given a file with a BOM, 60 records, a blank record (row 4) and a value with a line break
+    lines = [f'"{i}","opp {i % 7}"' for i in range(60)]
+    lines[2] = ","
+    lines[30] = '"30","two\nlines"'
     path = tmp_path / "h.csv"
-    path.write_bytes(codecs.BOM_UTF8 + b'"Id","Opp"\n"a","1"\n"b","1"\n,\n"c","2"\n"d","3"\n')
+    path.write_bytes(codecs.BOM_UTF8 + ('"Id","Opp"\n' + "\n".join(lines) + "\n").encode())
 
-    # when it is read two rows at a time, keeping one column
+    # when it is read in small blocks, keeping one column
     batches = list(iter_table(open_source(path), lambda h: h == "Opp", 2))
 
-    # then the batches hold rows 2-3, 5 and 6 (the blank row 4 dropped), column Opp only
-    assert [b.frame.select("_row", "Opp").rows() for b in batches] == [
-        [(2, "1"), (3, "1")],
-        [(5, "2")],
-        [(6, "3")],
-    ]
+    # then there are several batches, and together they are the records read whole: rows
+    # numbered from 2, row 4 dropped, the line break kept inside its value
+    whole = read_table(open_source(path), keep=lambda h: h == "Opp").frame
+    together = pl.concat([b.frame for b in batches])
+    assert len(batches) > 5
     assert batches[0].columns == ["Opp"]
-    assert count_lines(path) == 6
+    assert together.select("_row", "Opp").equals(whole.select("_row", "Opp"))
+    assert together.height == 59
+    assert together.filter(pl.col("_row") == 32)["Opp"].to_list() == ["two\nlines"]
+    assert 4 not in together["_row"].to_list()
+    assert count_lines(path) == 62
 
 
 def test_a_spill_keeps_every_row_of_an_opportunity_in_one_partition() -> None:

@@ -33,12 +33,20 @@ from revdesk.ingest.read import (
     read_table,
 )
 from revdesk.ingest.salesforce import deals, history, people, records
-from revdesk.ingest.salesforce.files import TARGET, api_headers, guess_object, renamed, stems
+from revdesk.ingest.salesforce.files import (
+    TARGET,
+    Headers,
+    api_headers,
+    guess_object,
+    renamed,
+    stems,
+)
 from revdesk.ingest.salesforce.spilled import (
     DEFAULT_BATCH_ROWS,
     STREAMED,
     Deferred,
     Parsing,
+    batches,
     spill_history,
 )
 from revdesk.ingest.values import DecimalMark, detect_decimal_mark
@@ -81,7 +89,7 @@ def _locate(
         wanted = set(headers.renames) | set(headers.custom)
         extract.files[source.name] = source
         extract.dialects[source.name] = f"Salesforce {obj}, {headers.dialect}"
-        if obj in STREAMED and headers.dialect.startswith("Data Loader"):
+        if _batched(obj, headers):
             lines = count_lines(path)
             if lines > batch_rows:  # too large to hold: read in batches when converted
                 deferred[obj] = Deferred(source, headers, wanted.__contains__, lines)
@@ -89,6 +97,13 @@ def _locate(
         table = renamed(read_table(source, keep=wanted.__contains__), obj, headers)
         tables[obj] = without_deleted(table, TARGET[obj])
     return tables, deferred
+
+
+def _batched(obj: str, headers: Headers) -> bool:
+    """Files read in batches when large: Data Loader history, and opportunities with ids."""
+    if not headers.dialect.startswith("Data Loader"):
+        return False
+    return obj in STREAMED or (obj == "Opportunity" and "Id" in headers.renames.values())
 
 
 def raise_nothing(folder: Path) -> None:
@@ -125,10 +140,13 @@ class _Run:
         extract: Extract,
         order: DateOrder | None,
         base_currency: str,
+        *,
         deferred: dict[str, Deferred],
+        batch_rows: int,
     ) -> None:
         self.tables = tables
         self.deferred = deferred
+        self.batch_rows = batch_rows
         self.extract = extract
         self.order = order
         reports = {o for o, t in tables.items() if "report" in extract.dialects[t.file.name]}
@@ -141,13 +159,21 @@ class _Run:
         The raw table is let go of afterwards: a history file can take gigabytes.
         """
         table = self.tables.pop(obj, None)
-        if table is None:
+        if obj in self.deferred:  # a large Data Loader file: converted a batch at a time
+            files: dict[str, Deferred | RawTable] = {obj: self.deferred.pop(obj)}
+            tables = batches(obj, files, self.batch_rows)
+        elif table is not None:
+            tables = iter([table])
+        else:
             return pl.DataFrame()
-        conv = Converter(table, target, order=self.order, mark=self.mark)
-        fill(conv)
-        frame, problems = conv.finish()
-        self.extract.add_problems(problems)
-        return frame
+        frames = []
+        for part in tables:
+            conv = Converter(part, target, order=self.order, mark=self.mark)
+            fill(conv)
+            frame, problems = conv.finish()
+            self.extract.add_problems(problems)
+            frames.append(frame)
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
 
 def extract_salesforce(
@@ -166,11 +192,11 @@ def extract_salesforce(
     extract = Extract(SOURCE, str(folder), history_source=SOURCE)
     tables, deferred = _locate(folder, encoding, extract, batch_rows)
     order = date_order or detect_date_order(_date_columns(tables))
-    run = _Run(tables, extract, order, base_currency, deferred)
+    run = _Run(tables, extract, order, base_currency, deferred=deferred, batch_rows=batch_rows)
     _people(run)
     _records(run)
     hints = _deals(run)
-    if deferred:
+    if any(o in deferred for o in STREAMED):
         _spilled_history(run, hints, batch_rows)
     else:
         _history(run, hints)
@@ -230,7 +256,7 @@ def _deals(run: _Run) -> list[pl.DataFrame]:
     frame = run.convert("Opportunity", "opportunities", fill)
     if frame.height:
         run.extract.put("opportunities", frame)
-    return hints
+    return [stagedefs.merged(hints)] if len(hints) > 1 else hints
 
 
 def _history(run: _Run, hints: list[pl.DataFrame]) -> None:
@@ -256,7 +282,8 @@ def _history(run: _Run, hints: list[pl.DataFrame]) -> None:
 
 
 def _spilled_history(run: _Run, hints: list[pl.DataFrame], batch_rows: int) -> None:
-    files: dict[str, Deferred | RawTable] = dict(run.deferred)
+    files: dict[str, Deferred | RawTable] = {o: run.deferred.pop(o) for o in STREAMED
+                                             if o in run.deferred}  # fmt: skip
     files.update({o: run.tables.pop(o) for o in STREAMED if o in run.tables})
     problems: list[pl.DataFrame] = []
     run.extract.spill = spill_history(

@@ -27,7 +27,7 @@ from revdesk.ingest.spill import Spill
 from revdesk.ingest.stagedefs import merged
 from revdesk.ingest.values import DecimalMark
 
-DEFAULT_BATCH_ROWS: Final = 250_000
+DEFAULT_BATCH_ROWS: Final = 100_000
 STREAMED: Final = ("OpportunityHistory", "OpportunityFieldHistory")
 _KINDS: Final = {"OpportunityHistory": "snapshots", "OpportunityFieldHistory": "fields"}
 
