@@ -7,6 +7,7 @@ rows per second and the peak RSS.
 
     .venv/bin/python benchmarks/bench_import.py                 # N = 100,000
     .venv/bin/python benchmarks/bench_import.py 1000000 --only postgresql
+    .venv/bin/python benchmarks/bench_import.py 1000000 --snapshots 10   # twice the history
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def main() -> None:
         "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
         help="history rows read (and planned) at a time (REVDESK_IMPORT_BATCH_ROWS)",
     )  # fmt: skip
+    parser.add_argument("--snapshots", type=int, default=5, help="history rows per opportunity")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -131,9 +133,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "export"
         began = time.perf_counter()
-        written = write_export(folder, args.n)
+        written = write_export(folder, args.n, args.snapshots)
         size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
-        print(f"export: {written} ({size:,.0f} MiB) in {time.perf_counter() - began:.1f} s")
+        print(f"export: {written} ({size:,.0f} MiB) in {time.perf_counter() - began:.1f} s, "
+              f"batch {args.batch_rows:,} rows; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         opps, hist = written["Opportunity.csv"], written["OpportunityHistory.csv"]
         if args.only in (None, "sqlite"):
             _run(folder, f"sqlite:///{tmp}/bench.db", "SQLite", opps, hist, args.batch_rows)
