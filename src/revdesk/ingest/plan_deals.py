@@ -317,8 +317,8 @@ def _resolved_history(planner: Planner, staged: pl.DataFrame, refs: _HistoryRefs
                  reason=reason, value=pl.col("opportunity"))
         )  # fmt: skip
     planner.report(
-        flag(frame, pl.col("changed_at").is_null(), object="history", column="CreatedDate",
-             reason="missing value"),
+        flag(frame, pl.col("changed_at").is_null() & pl.col("field").is_not_null(),
+             object="history", column="CreatedDate", reason="missing value"),
     )  # fmt: skip
     return _owner_values(planner, _authors(planner, frame, refs.users), refs.users)
 

@@ -95,7 +95,7 @@ def test_a_bad_history_row_in_a_batch_refuses_the_whole_import(
         assert frames.opportunities(uow.session).height == 0
 
 
-def test_skip_invalid_leaves_the_bad_snapshot_out_and_writes_the_rejected_row(
+def test_skip_invalid_rejects_that_deals_whole_history_and_writes_the_rejected_rows(
     database: Database, devorg: Path, tmp_path: Path
 ) -> None:
     # given the same broken history, read in batches
@@ -107,19 +107,16 @@ def test_skip_invalid_leaves_the_bad_snapshot_out_and_writes_the_rejected_row(
         database, extract, options=ImportOptions(skip_invalid=True, rejected_path=rejected), at=AT
     )
 
-    # then the bad snapshot is left out of the comparison (as when the file is read whole: the
-    # deal's other snapshot gives its four fields) and the bad row is in the rejected-rows file
-    # with its original values
+    # then the deal's history is left out whole: the bad snapshot and the four changes of its
+    # other snapshot (which alone would date the deal's first values wrongly), and the bad row
+    # is in the rejected-rows file with its original values
     assert report.committed
     assert _counts(report)["opportunities"] == (31, 0, 0, 0)
-    assert _counts(report)["history"] == (154, 0, 0, 0)
-    deal = [r for r in _history(database) if r[0] == "006Hp000015Yh7kIAC"]
-    assert [(r[1], r[2], r[3]) for r in deal] == [
-        ("amount", None, "15000.0000"),
-        ("close_date", None, "2023-09-06"),
-        ("forecast_category", None, "pipeline"),
-        ("stage", None, "Qualification"),
-    ]
+    assert _counts(report)["history"] == (150, 0, 0, 5)
+    assert not [r for r in _history(database) if r[0] == "006Hp000015Yh7kIAC"]
+    errors = {(e["row"], e["column"], e["reason"]) for e in report.errors}
+    assert (2, "Amount", "negative amount") in errors
+    assert (33, "OpportunityId", "another history row of this opportunity was rejected") in errors
     rows = pl.read_csv(rejected, infer_schema=False)
     bad = rows.filter(pl.col("reason") == "negative amount").row(0, named=True)
     assert (bad["file"], bad["row"], bad["column"], bad["value"]) == (

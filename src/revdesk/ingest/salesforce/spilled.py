@@ -19,7 +19,7 @@ import polars as pl
 from revdesk.ingest.canonical import conform
 from revdesk.ingest.convert import Converter, without_deleted
 from revdesk.ingest.dates import DateOrder
-from revdesk.ingest.model import error_rows, problem_frame
+from revdesk.ingest.model import problem_frame
 from revdesk.ingest.read import RawTable, SourceFile, iter_table
 from revdesk.ingest.salesforce import deals, history
 from revdesk.ingest.salesforce.files import TARGET, Headers, renamed
@@ -80,7 +80,7 @@ def spill_history(
             frame, found = _convert(obj, table, settings)
             problems.append(found)
             if obj == "OpportunityHistory":
-                frame = frame.join(error_rows(found, "history"), on=["_file", "_row"], how="anti")
+                frame = history.marked(frame, found)
             spill.write(_KINDS[obj], frame)
         del files[obj]
     hints.append(merged(found_hints))
