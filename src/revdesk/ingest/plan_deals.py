@@ -27,6 +27,7 @@ from revdesk.ingest.dates import UTC_MICROS
 from revdesk.ingest.model import ObjectCounts, Severity, concat_problems, error_rows, flag
 from revdesk.ingest.plan import ObjectPlan, Planner
 from revdesk.ingest.specs import SPECS
+from revdesk.ingest.spill import PART, partition_of
 
 TRACKED: Final[Mapping[str, str]] = {
     TrackedField.STAGE.value: "stage",
@@ -182,15 +183,16 @@ def plan_history(
     synthetic: pl.DataFrame,
     sink: Callable[[pl.DataFrame], Path] | None = None,
     categories: bool = False,
+    partitions: int = 1,
 ) -> ObjectPlan:
     """Validate source history rows, drop those already stored, merge import-time changes.
 
     The rows come in parts (each holding every row of its opportunities). With `sink`, each
     part's rows to create are handed to it (written to disk) instead of being kept in memory.
     With `categories`, stage changes also record the forecast categories their stages imply
-    (`implied_categories`).
+    (`implied_categories`). Parts from a spill carry `_part`, their partition of `partitions`.
     """
-    refs = _HistoryRefs.of(planner)
+    refs = _HistoryRefs.of(planner, partitions)
     wanted = synthetic["opportunity_id"].unique().implode() if synthetic.height else None
     kept, lasts, spilled = [], [], []
     counts = ObjectCounts()
@@ -251,17 +253,30 @@ def with_implied_categories(history: pl.DataFrame, stages: pl.DataFrame) -> pl.D
 class _HistoryRefs:
     """What resolving history rows needs, computed once for every part."""
 
-    opportunities: pl.DataFrame
+    opportunities: dict[int | None, pl.DataFrame]
     seen: pl.Series
     users: pl.DataFrame
     known_bad: pl.DataFrame
 
     @classmethod
-    def of(cls, planner: Planner) -> _HistoryRefs:
+    def of(cls, planner: Planner, partitions: int) -> _HistoryRefs:
+        """The id maps (opportunities split as the spill splits history), users, known errors."""
         opps = planner.lookup("opportunities")
         ids = opps.keys().rename({"_key": "opportunity", "_id": "opportunity_id"})
+        split: dict[int | None, pl.DataFrame] = {None: ids}
+        if partitions > 1:
+            tagged = ids.with_columns(partition_of(pl.col("opportunity"), partitions).alias(PART))
+            for (part,), rows in tagged.partition_by(PART, as_dict=True).items():
+                split[int(part)] = rows.drop(PART)
         known = error_rows(planner.all_problems(), "history")
-        return cls(ids, opps.seen, planner.lookup("users").keys(), known)
+        return cls(split, opps.seen, planner.lookup("users").keys(), known)
+
+    def ids(self, staged: pl.DataFrame) -> pl.DataFrame:
+        """The opportunity ids a part can refer to (its partition's, or all)."""
+        if PART not in staged.columns or staged.is_empty():
+            return self.opportunities[None]
+        empty = self.opportunities[None].clear()
+        return self.opportunities.get(int(staged[PART][0]), empty)
 
 
 def _plan_part(
@@ -304,7 +319,7 @@ def _whole_histories(planner: Planner, frame: pl.DataFrame, bad: pl.DataFrame) -
 
 def _resolved_history(planner: Planner, staged: pl.DataFrame, refs: _HistoryRefs) -> pl.DataFrame:
     """Opportunity, author and owner-value references turned into RevDesk ids."""
-    frame = staged.join(refs.opportunities, on="opportunity", how="left")
+    frame = staged.drop(PART, strict=False).join(refs.ids(staged), on="opportunity", how="left")
     missing = frame.filter(pl.col("opportunity_id").is_null())
     if missing.height:
         reason = (

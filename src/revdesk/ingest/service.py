@@ -171,7 +171,8 @@ def _plan(
         plans.append(
             plan_history(planner, extract.history_parts(), stages=stages, source=source,
                          watermarks=store.watermarks(session, source), synthetic=synthetic,
-                         sink=_sink(extract), categories=extract.implied_categories)
+                         sink=_sink(extract), categories=extract.implied_categories,
+                         partitions=extract.spill.partitions if extract.spill else 1)
         )  # fmt: skip
     elif not synthetic.is_empty():
         counts = ObjectCounts(created=synthetic.height)

@@ -29,6 +29,7 @@ import polars as pl
 
 SEED: Final = 0x5245
 KEY: Final = "opportunity"
+PART: Final = "_part"
 Assemble = Callable[[dict[str, pl.DataFrame]], pl.DataFrame]
 
 
@@ -61,10 +62,10 @@ class Spill:
         if frame.is_empty():
             return
         self.rows += frame.height
-        tagged = frame.with_columns(partition_of(pl.col(key), self.partitions).alias("_part"))
-        for (part,), chunk in tagged.partition_by("_part", as_dict=True).items():
+        tagged = frame.with_columns(partition_of(pl.col(key), self.partitions).alias(PART))
+        for (part,), chunk in tagged.partition_by(PART, as_dict=True).items():
             path = self.path(f"{kind}-{part}-{next(self._counter)}")
-            chunk.drop("_part").write_parquet(path, compression="lz4", statistics=False)
+            chunk.drop(PART).write_parquet(path, compression="lz4", statistics=False)
             self.files.setdefault((kind, int(part)), []).append(path)
 
     def read(self, kind: str, part: int) -> pl.DataFrame | None:
@@ -75,13 +76,14 @@ class Spill:
         return pl.read_parquet(paths)
 
     def parts(self) -> Iterator[pl.DataFrame]:
-        """Each partition's rows as one frame, made by `assemble` from its kinds."""
+        """Each partition's rows as one frame, made by `assemble` from its kinds, with `_part`."""
         kinds = sorted({kind for kind, _ in self.files})
         for part in range(self.partitions):
             found = {k: f for k in kinds if (f := self.read(k, part)) is not None}
             if not found:
                 continue
-            yield self.assemble(found) if self.assemble else pl.concat(found.values())
+            frame = self.assemble(found) if self.assemble else pl.concat(found.values())
+            yield frame.with_columns(pl.lit(part, pl.Int64).alias(PART))
 
     def path(self, name: str) -> Path:
         """A new file name in the folder."""
