@@ -95,6 +95,6 @@ def test_the_import_batch_size_comes_from_the_environment_and_has_a_floor(
 
     monkeypatch.setenv("REVDESK_IMPORT_BATCH_ROWS", "10")
     with pytest.raises(
-        ConfigError, match="REVDESK_IMPORT_BATCH_ROWS: .*greater than or equal to 1000"
+        ConfigError, match=r"REVDESK_IMPORT_BATCH_ROWS: .*greater than or equal to 1000"
     ):
         load_settings()
