@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import select
 
 from ingest_support import history_rows
 from revdesk.crm import frames
+from revdesk.crm.tables import OpportunityHistory
 from revdesk.db.uow import Database
 from revdesk.ingest.salesforce import extract_salesforce
 from revdesk.ingest.service import ImportOptions, run_import
@@ -136,3 +138,31 @@ def test_a_dry_run_of_a_batched_history_writes_nothing(database: Database, devor
     assert report.outcome == "dry-run"
     assert _counts(report)["history"] == (155, 0, 0, 0)
     assert history_rows(database) == 0
+
+
+def test_a_changed_deal_in_a_batched_reimport_records_the_change_as_history(
+    database: Database, devorg: Path, tmp_path: Path
+) -> None:
+    # given the sample imported, then an export where one deal's amount went 15000 -> 17500
+    run_import(database, extract_salesforce(devorg, batch_rows=BATCH), options=ImportOptions(),
+               at=AT)  # fmt: skip
+    folder = tmp_path / "export"
+    shutil.copytree(devorg, folder)
+    path = folder / "opportunity.csv"
+    old = '"Dickenson Mobile Generators","","Qualification","2","15000"'
+    path.write_text(path.read_text().replace(old, old.replace('"15000"', '"17500"')))
+
+    # when the changed export is imported, its history read in batches
+    report = run_import(
+        database, extract_salesforce(folder, batch_rows=BATCH), options=ImportOptions(), at=AT
+    )
+
+    # then the deal is updated and the difference is one import-time history row
+    assert _counts(report)["opportunities"] == (0, 1, 30, 0)
+    assert _counts(report)["history"] == (1, 0, 155, 0)
+    with database.uow() as uow:
+        query = select(OpportunityHistory).where(OpportunityHistory.source == "import:salesforce")
+        rows = [
+            (r.field, r.old_value, r.new_value, r.changed_at) for r in uow.session.scalars(query)
+        ]
+    assert rows == [("amount", "15000.0000", "17500.0000", AT)]
