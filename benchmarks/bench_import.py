@@ -2,11 +2,14 @@
 
 Writes the export with `dataloader_export.py`, then imports it into a fresh SQLite file and,
 when the server answers, a fresh PostgreSQL database, each in its own process so that the peak
-resident set size (`resource.getrusage`) is the import's alone. Prints the time of each phase,
+resident set size (the kernel's high-water mark `VmHWM`) is the import's alone. (`ru_maxrss`
+is not: it survives the exec, so a child started by a parent that has just written a 1 GB
+export reports the parent's size.) Prints the time of each phase,
 rows per second and the peak RSS.
 
     .venv/bin/python benchmarks/bench_import.py                 # N = 100,000
     .venv/bin/python benchmarks/bench_import.py 1000000 --only postgresql
+    .venv/bin/python benchmarks/bench_import.py 1000000 --snapshots 10   # twice the history
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy import create_engine, text
 from revdesk.db.migrate import upgrade
 from revdesk.db.uow import Database
 from revdesk.ingest.salesforce import extract_salesforce
+from revdesk.ingest.salesforce.spilled import DEFAULT_BATCH_ROWS
 from revdesk.ingest.service import ImportOptions, run_import
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,12 +56,22 @@ class Timer:
         pass
 
 
-def child(folder: str, url: str) -> None:
+def _peak_mib() -> float:
+    """This process's peak resident set size (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def child(folder: str, url: str, batch_rows: str) -> None:
     """Run in a subprocess: one import, then print its figures as JSON."""
     db = Database.connect(url)
     upgrade(db.engine)
     began = time.perf_counter()
-    extract = extract_salesforce(Path(folder))
+    extract = extract_salesforce(Path(folder), batch_rows=int(batch_rows))
     read = time.perf_counter()
     timer = Timer()
     report = run_import(db, extract, options=ImportOptions(), progress=timer)
@@ -68,7 +82,7 @@ def child(folder: str, url: str) -> None:
         "read": read - began, "plan": first_write - read, "write": done - first_write,
         "total": done - began, "rows": rows, "outcome": report.outcome,
         "errors": report.error_count,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": _peak_mib(),
     }))  # fmt: skip
     db.dispose()
 
@@ -93,9 +107,11 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
-def _run(folder: Path, url: str, label: str, opportunities: int, history: int) -> None:
+def _run(  # noqa: PLR0917 - a benchmark helper
+    folder: Path, url: str, label: str, opportunities: int, history: int, batch_rows: int
+) -> None:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(folder), url],
+        [sys.executable, __file__, "--child", str(folder), url, str(batch_rows)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     figures = json.loads(out.stdout.strip().splitlines()[-1])
@@ -116,7 +132,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
+        help="history rows read (and planned) at a time (REVDESK_IMPORT_BATCH_ROWS)",
+    )  # fmt: skip
+    parser.add_argument("--snapshots", type=int, default=5, help="history rows per opportunity")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -124,15 +145,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "export"
         began = time.perf_counter()
-        written = write_export(folder, args.n)
+        written = write_export(folder, args.n, args.snapshots)
         size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
-        print(f"export: {written} ({size:,.0f} MiB) in {time.perf_counter() - began:.1f} s")
+        print(f"export: {written} ({size:,.0f} MiB) in {time.perf_counter() - began:.1f} s, "
+              f"batch {args.batch_rows:,} rows; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         opps, hist = written["Opportunity.csv"], written["OpportunityHistory.csv"]
         if args.only in (None, "sqlite"):
-            _run(folder, f"sqlite:///{tmp}/bench.db", "SQLite", opps, hist)
+            _run(folder, f"sqlite:///{tmp}/bench.db", "SQLite", opps, hist, args.batch_rows)
         if args.only in (None, "postgresql") and (pg := _postgres()) is not None:
             try:
-                _run(folder, pg[1], "PostgreSQL", opps, hist)
+                _run(folder, pg[1], "PostgreSQL", opps, hist, args.batch_rows)
             finally:
                 _drop(pg[0])
 

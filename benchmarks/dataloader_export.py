@@ -100,10 +100,14 @@ def accounts(count: int, owners: int) -> pl.DataFrame:
     )
 
 
-def snapshots(count: int) -> pl.DataFrame:
-    """Five snapshots per opportunity (the OpportunityHistory rows), oldest first."""
+def snapshots(count: int, per: int = SNAPSHOTS) -> pl.DataFrame:
+    """`per` snapshots per opportunity (the OpportunityHistory rows), oldest first.
+
+    The first four walk the open stages, the fifth reaches the final stage, later ones keep it
+    (with an occasional amount or close-date change).
+    """
     frame = pl.select(o=pl.int_range(0, count, dtype=pl.Int64)).join(
-        pl.select(k=pl.int_range(0, SNAPSHOTS, dtype=pl.Int64)), how="cross"
+        pl.select(k=pl.int_range(0, per, dtype=pl.Int64)), how="cross"
     )
     final = rand("o", 5, 3).replace_strict(dict(enumerate(FINAL)), return_dtype=pl.String)
     stage = (
@@ -126,11 +130,11 @@ def snapshots(count: int) -> pl.DataFrame:
     ).with_columns(pl.col("close").cum_max().over("o"))  # fmt: skip
 
 
-def write_export(folder: Path, count: int) -> dict[str, int]:
+def write_export(folder: Path, count: int, per: int = SNAPSHOTS) -> dict[str, int]:
     """Write User, Account, Opportunity and OpportunityHistory CSV files; return row counts."""
     folder.mkdir(parents=True, exist_ok=True)
     owners = max(20, count // 5_000)
-    snaps = snapshots(count)
+    snaps = snapshots(count, per)
     history = snaps.with_row_index("h").select(
         sf_id("008", pl.col("h")).alias("Id"),
         sf_id("006", pl.col("o")).alias("OpportunityId"),
@@ -143,7 +147,7 @@ def write_export(folder: Path, count: int) -> dict[str, int]:
         pl.col("stage").replace_strict(CATEGORY).alias("ForecastCategory"),
         pl.lit("0").alias("IsDeleted"),
     )
-    last = snaps.filter(pl.col("k") == SNAPSHOTS - 1)
+    last = snaps.filter(pl.col("k") == per - 1)
     closed = pl.col("stage").str.starts_with("Closed")
     opportunities = last.select(
         sf_id("006", pl.col("o")).alias("Id"),
@@ -182,6 +186,7 @@ def write_export(folder: Path, count: int) -> dict[str, int]:
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    per = int(sys.argv[3]) if len(sys.argv) > 3 else SNAPSHOTS
     began = time.perf_counter()
-    written = write_export(target, size)
+    written = write_export(target, size, per)
     print(f"wrote {written} to {target} in {time.perf_counter() - began:.1f} s")

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     fiscal_year_start_month: int = Field(default=2, ge=1, le=12)
     fiscal_year_naming: Literal["end", "start"] = "end"
     sql_echo: bool = False
+    import_batch_rows: int = Field(
+        default=100_000,
+        ge=1_000,
+        description="history rows an import reads, plans and writes at a time (bounds memory)",
+    )
 
     @field_validator("base_currency")
     @classmethod

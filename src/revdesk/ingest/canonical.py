@@ -10,7 +10,7 @@ the source only has names, by name (`account_name`). History values are text in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,6 +19,7 @@ import polars as pl
 from revdesk.ingest.dates import UTC_MICROS
 from revdesk.ingest.model import problem_frame
 from revdesk.ingest.read import SourceFile
+from revdesk.ingest.spill import Spill
 
 MONEY: Final = pl.Decimal(38, 4)
 TEXT: Final = pl.String()
@@ -165,7 +166,8 @@ class Extract:
     """What a source read from its files: canonical frames, problems, and where they came from.
 
     `stages` proposes stage definitions found in the data (used when no stage exists yet);
-    `history_source` labels the history rows copied from the source system.
+    `history_source` labels the history rows copied from the source system. A large history
+    is not in `frames` but in `spill`, partitioned by opportunity on disk.
     """
 
     source: str
@@ -175,6 +177,9 @@ class Extract:
     files: dict[str, SourceFile] = field(default_factory=dict)
     dialects: dict[str, str] = field(default_factory=dict)
     history_source: str = ""
+    spill: Spill | None = None
+    implied_categories: bool = False
+    """Record the forecast categories a history's stage changes imply (a source without them)."""
 
     def frame(self, obj: str) -> pl.DataFrame:
         """The canonical frame of `obj` (empty when the source has none)."""
@@ -188,3 +193,15 @@ class Extract:
         """Append problems."""
         parts = [self.problems, *(f for f in frames if f.height)]
         self.problems = pl.concat(parts) if len(parts) > 1 else self.problems
+
+    @property
+    def has_history(self) -> bool:
+        """True when the source gave history rows (in memory or spilled)."""
+        return "history" in self.frames or self.spill is not None
+
+    def history_parts(self) -> Iterator[pl.DataFrame]:
+        """The history rows, one opportunity-partition at a time (one part when in memory)."""
+        if self.spill is not None:
+            yield from self.spill.parts()
+        elif "history" in self.frames:
+            yield self.frames["history"]

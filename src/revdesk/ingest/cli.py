@@ -94,7 +94,11 @@ def salesforce(  # noqa: PLR0917 - Typer maps each parameter to an option
     extract = _read(
         str(folder),
         lambda: extract_salesforce(
-            folder, date_order=date_order, base_currency=settings.base_currency, encoding=encoding
+            folder,
+            date_order=date_order,
+            base_currency=settings.base_currency,
+            encoding=encoding,
+            batch_rows=settings.import_batch_rows,
         ),
     )
     options = _options(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 
@@ -37,6 +38,8 @@ class ObjectPlan:
     history: pl.DataFrame = field(default_factory=pl.DataFrame)
     clear: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Int64))
     """Ids whose rows are deleted before the creates are written (a quote's replaced lines)."""
+    spilled: list[Path] = field(default_factory=list)
+    """More creates, in Parquet files (a large history), written after `creates`."""
 
 
 @dataclass(frozen=True, slots=True)

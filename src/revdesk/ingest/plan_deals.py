@@ -15,16 +15,19 @@ as-of reconstruction read a value that was never there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import polars as pl
 
 from revdesk.crm.model import ForecastCategory, StageStatus, TrackedField
 from revdesk.ingest.dates import UTC_MICROS
-from revdesk.ingest.model import ObjectCounts, Severity, error_rows, flag
+from revdesk.ingest.model import ObjectCounts, Severity, concat_problems, error_rows, flag
 from revdesk.ingest.plan import ObjectPlan, Planner
 from revdesk.ingest.specs import SPECS
+from revdesk.ingest.spill import PART, partition_of
 
 TRACKED: Final[Mapping[str, str]] = {
     TrackedField.STAGE.value: "stage",
@@ -172,35 +175,137 @@ def tracked_changes(
 
 def plan_history(
     planner: Planner,
-    staged: pl.DataFrame,
+    parts: Iterable[pl.DataFrame],
     *,
     stages: pl.DataFrame,
     source: str,
     watermarks: pl.DataFrame,
     synthetic: pl.DataFrame,
+    sink: Callable[[pl.DataFrame], Path] | None = None,
+    categories: bool = False,
+    partitions: int = 1,
 ) -> ObjectPlan:
-    """Validate source history rows, drop those already stored, merge import-time changes."""
-    frame = _resolved_history(planner, staged)
+    """Validate source history rows, drop those already stored, merge import-time changes.
+
+    The rows come in parts (each holding every row of its opportunities). With `sink`, each
+    part's rows to create are handed to it (written to disk) instead of being kept in memory.
+    With `categories`, stage changes also record the forecast categories their stages imply
+    (`implied_categories`). Parts from a spill carry `_part`, their partition of `partitions`.
+    """
+    refs = _HistoryRefs.of(planner, partitions)
+    wanted = synthetic["opportunity_id"].unique().implode() if synthetic.height else None
+    kept, lasts, spilled = [], [], []
+    counts = ObjectCounts()
+    for part in parts:
+        staged = with_implied_categories(part, stages) if categories else part
+        rows, skipped, bad = _plan_part(
+            planner, staged, refs=refs, stages=stages, source=source, watermarks=watermarks
+        )
+        if wanted is not None:
+            lasts.append(_last_values(rows.filter(pl.col("opportunity_id").is_in(wanted))))
+        if sink is not None and rows.height:
+            spilled.append(sink(rows))
+        else:
+            kept.append(rows)
+        counts.created += rows.height
+        counts.unchanged += skipped
+        counts.rejected += bad
+    extra = _uncovered(synthetic, lasts)
+    counts.created += extra.height
+    creates = [f.select(HISTORY_COLUMNS) for f in (*kept, extra) if f.height]
+    rows = pl.concat(creates, how="vertical_relaxed") if creates else pl.DataFrame()
+    empty = pl.DataFrame()
+    return ObjectPlan("history", "opportunity_history", rows, empty, empty, counts,
+                      spilled=spilled)  # fmt: skip
+
+
+def with_implied_categories(history: pl.DataFrame, stages: pl.DataFrame) -> pl.DataFrame:
+    """The history plus the forecast-category changes its stage changes imply.
+
+    Only for opportunities whose history records no forecast category itself: each stage change
+    becomes a category change from the old stage's category to the new one's (per the stage
+    definitions), at the same moment, when the two differ. Without it the as-of view of a past
+    moment would read the deal's final category (a deal won later would look closed then).
+    """
+    field = pl.col("field")
+    own = history.filter(field == TrackedField.FORECAST_CATEGORY.value)["opportunity"]
+    moves = history.filter(
+        (field == TrackedField.STAGE.value) & ~pl.col("opportunity").is_in(own.unique().implode())
+    )
+    if moves.is_empty():
+        return history
+    category = stages.select(pl.col("name"), pl.col("forecast_category").alias("_c"))
+    implied = (
+        moves.join(category.rename({"name": "old_value", "_c": "_old"}), on="old_value", how="left")
+        .join(category.rename({"name": "new_value", "_c": "_new"}), on="new_value", how="left")
+        .filter(~pl.col("_old").eq_missing(pl.col("_new")))
+        .with_columns(
+            field=pl.lit(TrackedField.FORECAST_CATEGORY.value),
+            old_value=pl.col("_old"),
+            new_value=pl.col("_new"),
+        )
+        .select(history.columns)
+    )
+    return pl.concat([history, implied])
+
+
+@dataclass(frozen=True, slots=True)
+class _HistoryRefs:
+    """What resolving history rows needs, computed once for every part."""
+
+    opportunities: dict[int | None, pl.DataFrame]
+    seen: pl.Series
+    users: pl.DataFrame
+    known_bad: pl.DataFrame
+
+    @classmethod
+    def of(cls, planner: Planner, partitions: int) -> _HistoryRefs:
+        """The id maps (opportunities split as the spill splits history), users, known errors."""
+        opps = planner.lookup("opportunities")
+        ids = opps.keys().rename({"_key": "opportunity", "_id": "opportunity_id"})
+        split: dict[int | None, pl.DataFrame] = {None: ids}
+        if partitions > 1:
+            tagged = ids.with_columns(partition_of(pl.col("opportunity"), partitions).alias(PART))
+            for (part,), rows in tagged.partition_by(PART, as_dict=True).items():
+                split[int(part)] = rows.drop(PART)
+        known = error_rows(planner.all_problems(), "history")
+        return cls(split, opps.seen, planner.lookup("users").keys(), known)
+
+    def ids(self, staged: pl.DataFrame) -> pl.DataFrame:
+        """The opportunity ids a part can refer to (its partition's, or all)."""
+        if PART not in staged.columns or staged.is_empty():
+            return self.opportunities[None]
+        empty = self.opportunities[None].clear()
+        return self.opportunities.get(int(staged[PART][0]), empty)
+
+
+def _plan_part(
+    planner: Planner,
+    staged: pl.DataFrame,
+    *,
+    refs: _HistoryRefs,
+    stages: pl.DataFrame,
+    source: str,
+    watermarks: pl.DataFrame,
+) -> tuple[pl.DataFrame, int, int]:
+    """One part's rows to create, how many were stored already, and how many were rejected."""
+    before = len(planner.found)
+    frame = _resolved_history(planner, staged, refs)
     _check_values(planner, frame, stages)
-    valid = _whole_histories(planner, frame)
+    found = error_rows(concat_problems(planner.found[before:]), "history")
+    valid = _whole_histories(planner, frame, pl.concat([refs.known_bad, found]))
     fresh = valid.join(watermarks, on="opportunity_id", how="left").filter(
         pl.col("_last").is_null() | (pl.col("changed_at") > pl.col("_last"))
     )
     rows = fresh.select(
         *(c for c in HISTORY_COLUMNS if c != "source"), pl.lit(source).alias("source")
     )
-    extra = _uncovered(synthetic, rows)
-    if not extra.is_empty():
-        rows = pl.concat([rows, extra.select(HISTORY_COLUMNS)], how="vertical_relaxed")
-    counts = ObjectCounts(rows.height, 0, valid.height - fresh.height, frame.height - valid.height)
-    return ObjectPlan(
-        "history", "opportunity_history", rows, pl.DataFrame(), pl.DataFrame(), counts
-    )
+    return rows, valid.height - fresh.height, frame.height - valid.height
 
 
-def _whole_histories(planner: Planner, frame: pl.DataFrame) -> pl.DataFrame:
+def _whole_histories(planner: Planner, frame: pl.DataFrame, bad: pl.DataFrame) -> pl.DataFrame:
     """The rows of opportunities whose every history row is valid; the others are rejected."""
-    bad = error_rows(planner.all_problems(), "history").with_columns(pl.lit(True).alias("_bad"))
+    bad = bad.unique().with_columns(pl.lit(True).alias("_bad"))
     flagged = frame.join(bad, on=["_file", "_row"], how="left")
     spoiled = flagged.filter(pl.col("_bad").fill_null(False))["opportunity"].unique().implode()
     cascade = pl.col("opportunity").is_in(spoiled) & pl.col("_bad").is_null()
@@ -212,24 +317,25 @@ def _whole_histories(planner: Planner, frame: pl.DataFrame) -> pl.DataFrame:
     return flagged.filter(~pl.col("opportunity").is_in(spoiled)).drop("_bad")
 
 
-def _resolved_history(planner: Planner, staged: pl.DataFrame) -> pl.DataFrame:
+def _resolved_history(planner: Planner, staged: pl.DataFrame, refs: _HistoryRefs) -> pl.DataFrame:
     """Opportunity, author and owner-value references turned into RevDesk ids."""
-    opps = planner.lookup("opportunities")
-    users = planner.lookup("users").keys()
-    ids = opps.keys().rename({"_key": "opportunity", "_id": "opportunity_id"})
-    frame = staged.join(ids, on="opportunity", how="left")
-    reason = (
-        pl.when(pl.col("opportunity").is_in(opps.seen.implode()))
-        .then(pl.lit("refers to a rejected opportunity"))
-        .otherwise(pl.lit("reference to a missing opportunity"))
-    )
+    frame = staged.drop(PART, strict=False).join(refs.ids(staged), on="opportunity", how="left")
+    missing = frame.filter(pl.col("opportunity_id").is_null())
+    if missing.height:
+        reason = (
+            pl.when(pl.col("opportunity").is_in(refs.seen.implode()))
+            .then(pl.lit("refers to a rejected opportunity"))
+            .otherwise(pl.lit("reference to a missing opportunity"))
+        )
+        planner.report(
+            flag(missing, pl.lit(True), object="history", column="OpportunityId",
+                 reason=reason, value=pl.col("opportunity"))
+        )  # fmt: skip
     planner.report(
-        flag(frame, pl.col("opportunity_id").is_null(), object="history",
-             column="OpportunityId", reason=reason, value=pl.col("opportunity")),
-        flag(frame, pl.col("changed_at").is_null(), object="history", column="CreatedDate",
-             reason="missing value"),
+        flag(frame, pl.col("changed_at").is_null() & pl.col("field").is_not_null(),
+             object="history", column="CreatedDate", reason="missing value"),
     )  # fmt: skip
-    return _owner_values(planner, _authors(planner, frame, users), users)
+    return _owner_values(planner, _authors(planner, frame, refs.users), refs.users)
 
 
 def _authors(planner: Planner, frame: pl.DataFrame, users: pl.DataFrame) -> pl.DataFrame:
@@ -298,14 +404,17 @@ def _check_values(planner: Planner, frame: pl.DataFrame, stages: pl.DataFrame) -
         )
 
 
-def _uncovered(synthetic: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """Import-time changes not already described by new source rows ending in the same value."""
-    if synthetic.is_empty():
-        return synthetic
-    if rows.is_empty():
-        return synthetic
-    last = rows.group_by("opportunity_id", "field").agg(
+def _last_values(rows: pl.DataFrame) -> pl.DataFrame:
+    """(opportunity_id, field, _last): the value each field's latest new row ends in."""
+    return rows.group_by("opportunity_id", "field").agg(
         pl.col("new_value").sort_by("changed_at", maintain_order=True).last().alias("_last")
     )
-    joined = synthetic.join(last, on=["opportunity_id", "field"], how="left")
+
+
+def _uncovered(synthetic: pl.DataFrame, lasts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Import-time changes not already described by new source rows ending in the same value."""
+    lasts = [f for f in lasts if f.height]
+    if synthetic.is_empty() or not lasts:
+        return synthetic
+    joined = synthetic.join(pl.concat(lasts), on=["opportunity_id", "field"], how="left")
     return joined.filter(~pl.col("_last").eq_missing(pl.col("new_value"))).drop("_last")

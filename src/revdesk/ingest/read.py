@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -175,6 +175,89 @@ def read_table(source: SourceFile, keep: Callable[[str], bool] | None = None) ->
     if source.encoding == "cp1252":
         table.problems = pl.concat([table.problems, _cp1252_note(source)])
     return table
+
+
+def count_lines(path: Path) -> int:
+    """Lines in the file (records plus header, more when values hold line breaks)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK * 8):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def iter_table(
+    source: SourceFile, keep: Callable[[str], bool] | None, rows: int
+) -> Iterator[RawTable]:
+    """The file's records in batches of about `rows`, blank rows removed (UTF-8, no footer).
+
+    The file is read a block of bytes at a time, cut after the last line break outside
+    quotes, so only one block and its records are in memory (the file is not mapped either):
+    this is how history files of millions of rows are read. Row numbers continue across blocks.
+    """
+    if source.encoding not in ("utf-8", "utf-8-sig"):
+        yield read_table(source, keep)
+        return
+    headers = read_header(source)
+    if not headers:
+        raise InvalidInput("the file has no header row", where=source.name)
+    wanted = [h for h in headers if keep is None or keep(h)] or headers
+    indices = [i for i, h in enumerate(headers) if h in wanted]
+    with source.path.open("rb") as handle:
+        header = handle.readline().removeprefix(codecs.BOM_UTF8)
+        size = rows * max(64, len(header))  # bytes per block: about `rows` rows
+        start = 2
+        for block in _blocks(handle, size):
+            frame = _parse_block(source, header + block, indices, start)
+            start += frame.height
+            kept = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in wanted))
+            yield RawTable(source, kept.with_columns(
+                pl.lit(source.name).cast(pl.Categorical).alias("_file"),
+                pl.col("_row").cast(pl.Int64),
+            ))  # fmt: skip
+
+
+def _blocks(handle: io.BufferedReader, size: int) -> Iterator[bytes]:
+    """The rest of the file in blocks of about `size` bytes, each ending at a record's end."""
+    carry = b""
+    while chunk := handle.read(size):
+        data = carry + chunk
+        cut = _record_end(data)
+        if cut < 0:  # no complete record yet: read on
+            carry = data
+            continue
+        carry = data[cut:]
+        yield data[:cut]
+    if carry.strip():
+        yield carry
+
+
+def _record_end(data: bytes) -> int:
+    """Just past the last line break outside quotes ("" inside quotes counts twice), or -1."""
+    end = data.rfind(b"\n")
+    while end >= 0:
+        if data.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+        end = data.rfind(b"\n", 0, end)
+    return -1
+
+
+def _parse_block(source: SourceFile, data: bytes, columns: list[int], start: int) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(
+            data,
+            infer_schema=False,
+            separator=source.separator,
+            truncate_ragged_lines=True,
+            row_index_name="_row",
+            row_index_offset=start,
+            null_values=[""],
+            columns=columns,
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise InvalidInput(f"not a readable CSV file: {reason}", where=source.name) from None
+    return frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns if c != "_row"})
 
 
 def _cp1252_note(source: SourceFile) -> pl.DataFrame:

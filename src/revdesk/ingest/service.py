@@ -13,6 +13,8 @@ are written to files afterwards; a committed run is also recorded in `import_run
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -119,7 +121,7 @@ def _needed(extract: Extract) -> dict[str, list[str]]:
                 needed[ref.target] |= {target.key, "name", *target.unique}
                 if ref.stub:  # records created from names carry these columns
                     needed[ref.target] |= {"external_id", "email", "role"}
-    if "history" in extract.frames or "line_items" in extract.frames:
+    if extract.has_history or "line_items" in extract.frames:
         needed["opportunities"].add("external_id")
         needed["products"].add("external_id")
         needed["users"].add("external_id")
@@ -165,10 +167,12 @@ def _plan(
         plans.append(deals)
         synthetic = deals.history
     source = extract.history_source or extract.source
-    if "history" in frames:
+    if extract.has_history:
         plans.append(
-            plan_history(planner, frames["history"], stages=stages, source=source,
-                         watermarks=store.watermarks(session, source), synthetic=synthetic)
+            plan_history(planner, extract.history_parts(), stages=stages, source=source,
+                         watermarks=store.watermarks(session, source), synthetic=synthetic,
+                         sink=_sink(extract), categories=extract.implied_categories,
+                         partitions=extract.spill.partitions if extract.spill else 1)
         )  # fmt: skip
     elif not synthetic.is_empty():
         counts = ObjectCounts(created=synthetic.height)
@@ -178,6 +182,21 @@ def _plan(
         quotes, lines = store.imported_quotes(session)
         plans.extend(plan_lines(planner, frames["line_items"], quotes=quotes, lines=lines))
     return plans, planner.all_problems()
+
+
+def _sink(extract: Extract) -> Callable[[pl.DataFrame], Path] | None:
+    """Where planned history rows go when the history is spilled: Parquet files beside it."""
+    spill = extract.spill
+    if spill is None:
+        return None
+
+    def write(rows: pl.DataFrame) -> Path:
+        """Park one part's planned rows on disk."""
+        path = spill.path(f"planned-{uuid.uuid4().hex}")
+        rows.write_parquet(path, compression="lz4", statistics=False)
+        return path
+
+    return write
 
 
 def _write(
@@ -191,20 +210,41 @@ def _write(
     for plan in plans:
         if not plan.clear.is_empty():
             store.delete_where(session, plan.table, "quote_id", plan.clear)
-        creates = plan.creates
-        if not creates.is_empty() and "id" not in creates.columns:
-            span = writer.reserve(plan.table, creates.height)
-            creates = creates.with_columns(
-                pl.int_range(span.start, span.stop, dtype=pl.Int64, eager=True).alias("id")
-            )
-        progress.start(plan.obj, creates.height + plan.updates.height)
-        with store.bulk_load(session, plan.table, creates.height):
-            store.insert_rows(writer, plan.table, creates, partial(progress.advance, plan.obj))
+        created = plan.counts.created if plan.spilled else plan.creates.height
+        progress.start(plan.obj, created + plan.updates.height)
+        advance = partial(progress.advance, plan.obj)
+        with store.bulk_load(session, plan.table, created):
+            for part in _creates(plan):
+                creates = _with_ids(writer, plan.table, part)
+                store.insert_rows(writer, plan.table, creates, advance)
         bump = plan.table == "opportunities"  # the optimistic-lock counter of deals
         store.update_rows(session, plan.table, plan.updates, at=at, bump=bump)
         progress.advance(plan.obj, plan.updates.height)
         store.update_rows(session, plan.table, plan.links, at=at)
+        # written: let go of the rows now, before the next (larger) record type is written
+        plan.creates, plan.updates, plan.links = (
+            plan.creates.clear(),
+            pl.DataFrame(),
+            pl.DataFrame(),
+        )
     writer.finish()
+
+
+def _with_ids(writer: BulkWriter, name: str, creates: pl.DataFrame) -> pl.DataFrame:
+    """The rows with newly reserved ids, unless they have theirs already."""
+    if creates.is_empty() or "id" in creates.columns:
+        return creates
+    span = writer.reserve(name, creates.height)
+    ids = pl.int_range(span.start, span.stop, dtype=pl.Int64, eager=True)
+    return creates.with_columns(ids.alias("id"))
+
+
+def _creates(plan: ObjectPlan) -> Iterator[pl.DataFrame]:
+    """The plan's creates: those in memory, then each spilled file's (read one at a time)."""
+    yield plan.creates
+    for path in plan.spilled:
+        yield pl.read_parquet(path)
+        path.unlink(missing_ok=True)
 
 
 def _record(

@@ -35,6 +35,19 @@ def combos(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def merged(batches: list[pl.DataFrame]) -> pl.DataFrame:
+    """The combinations of one file read in batches, as if it had been read whole."""
+    parts = [b for b in batches if b.height]
+    if not parts:
+        return pl.DataFrame()
+    present = [c for c in HINTS if c in parts[0].columns]
+    return (
+        pl.concat(parts)
+        .group_by(present, maintain_order=True)
+        .agg(pl.col("_n").sum(), pl.col("_file").first(), pl.col("_row").first())
+    )
+
+
 def _mode(column: str) -> pl.Expr:
     """The value most rows have (weights in `_n`); ties go to the smallest value."""
     ranked = pl.col(column).sort_by(pl.col("_n"), pl.col(column), descending=[True, False])

@@ -51,3 +51,55 @@ def test_the_implied_history_rebuilds_the_pipeline_as_of_mid_2017(
     later = snapshot.filter(pl.col("stage") == "Engaging")
     assert later.height > 0
     assert later["amount"].null_count() == later.height
+
+
+def test_a_deal_won_later_is_in_the_pipeline_category_as_of_before_it_closed(
+    database: Database, maven: Path
+) -> None:
+    # given the Maven deals imported (stage history implied by the engage and close dates)
+    run_import(database, extract_maven(maven), options=ImportOptions())
+    moment = datetime(2017, 6, 30, 23, 59, tzinfo=UTC)
+
+    # when the pipeline is rebuilt as of mid-2017
+    with database.uow() as uow:
+        opps = frames.opportunities(uow.session).select(list(OPPORTUNITY_SCHEMA))
+        snapshot = as_of(opps, frames.history(uow.session), frames.stages(uow.session), moment)
+
+    # then a deal won after that moment shows Engaging's category then, not its final one
+    won_later = opps.filter((pl.col("stage") == "Won") & (pl.col("closed_at") > moment)).select(
+        "id", pl.col("forecast_category").alias("final")
+    )
+    then = snapshot.join(won_later, on="id")
+    assert then.height > 0
+    assert set(then["final"]) == {"closed"}
+    assert set(then["stage"]) == {"Engaging"}
+    assert set(then["forecast_category"]) == {"pipeline"}
+    # and a deal lost before that moment is omitted then, as its stage says
+    lost = snapshot.filter(pl.col("stage") == "Lost")
+    assert lost.height > 0
+    assert set(lost["forecast_category"]) == {"omitted"}
+
+
+def test_each_implied_stage_change_has_its_category_change(database: Database, maven: Path) -> None:
+    # given the Maven deals imported
+    run_import(database, extract_maven(maven), options=ImportOptions())
+
+    # when the history is read back
+    with database.uow() as uow:
+        history = frames.history(uow.session)
+
+    # then every stage change between stages of different categories has a category change
+    # at the same moment: Engaging (pipeline) on the engage date, Won (closed) or Lost
+    # (omitted) on the close date
+    stage = history.filter(pl.col("field") == "stage").select(
+        "opportunity_id", "changed_at", pl.col("new_value").alias("stage")
+    )
+    category = history.filter(pl.col("field") == "forecast_category").select(
+        "opportunity_id", "changed_at", "old_value", pl.col("new_value").alias("category")
+    )
+    paired = stage.join(category, on=["opportunity_id", "changed_at"], how="left")
+    implied = {"Engaging": "pipeline", "Won": "closed", "Lost": "omitted"}
+    assert paired.height == category.height
+    assert paired["category"].null_count() == 0
+    assert all(implied[s] == c for s, c in paired.select("stage", "category").iter_rows())
+    assert set(paired.filter(pl.col("stage") == "Engaging")["old_value"].to_list()) == {None}

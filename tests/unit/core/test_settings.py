@@ -82,3 +82,19 @@ def test_an_unknown_key_in_the_toml_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="REVDESK_DATABSE_URL: Extra inputs are not permitted"):
         load_settings()
+
+
+def test_the_import_batch_size_comes_from_the_environment_and_has_a_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REVDESK_IMPORT_BATCH_ROWS", raising=False)
+    assert load_settings().import_batch_rows == 100_000
+
+    monkeypatch.setenv("REVDESK_IMPORT_BATCH_ROWS", "50000")
+    assert load_settings().import_batch_rows == 50_000
+
+    monkeypatch.setenv("REVDESK_IMPORT_BATCH_ROWS", "10")
+    with pytest.raises(
+        ConfigError, match=r"REVDESK_IMPORT_BATCH_ROWS: .*greater than or equal to 1000"
+    ):
+        load_settings()

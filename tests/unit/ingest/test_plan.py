@@ -212,7 +212,7 @@ def test_source_history_already_stored_is_not_written_again(watermark: datetime 
         schema={"opportunity_id": pl.Int64, "_last": pl.Datetime("us", "UTC")},
     )
 
-    plan = plan_history(planner, staged, stages=STAGES, source="salesforce",
+    plan = plan_history(planner, [staged], stages=STAGES, source="salesforce",
                         watermarks=marks.drop_nulls(), synthetic=pl.DataFrame())  # fmt: skip
 
     expected = 2 if watermark is None else 1
@@ -228,7 +228,7 @@ def test_one_bad_history_row_rejects_the_opportunitys_whole_history() -> None:
          "changed_at": datetime(2024, 1, 2, tzinfo=UTC)},
     ])  # fmt: skip
 
-    plan = plan_history(planner, staged, stages=STAGES, source="x",
+    plan = plan_history(planner, [staged], stages=STAGES, source="x",
                         watermarks=pl.DataFrame(schema={"opportunity_id": pl.Int64,
                                                         "_last": pl.Datetime("us", "UTC")}),
                         synthetic=pl.DataFrame())  # fmt: skip

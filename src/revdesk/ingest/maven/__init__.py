@@ -8,7 +8,9 @@ report to their manager; e-mails are placeholders at maven.invalid); each accoun
 USD list price; each deal an opportunity owned by its agent, with the product kept as the extra
 attribute `product`. Stages are Prospecting, Engaging, Won and Lost. The data has no history,
 so the importer writes what the dates imply: the deal entered Engaging on its engage date and
-reached Won or Lost, with its amount and close date, on its close date.
+reached Won or Lost, with its amount and close date, on its close date. Each of those stage
+changes also records the forecast category its stage implies (pipeline while Engaging, then
+closed or omitted), so that a past moment's view does not read the deal's final category.
 
 The known defects are reported as warnings, with counts and example rows: the misspelt sector
 is corrected, the product spelt "GTXPro" is read as "GTX Pro", open deals without an account
@@ -59,7 +61,7 @@ def extract_maven(folder: Path, *, encoding: str | None = None) -> Extract:
     if missing:
         names = ", ".join(f"{m}.csv" for m in missing)
         raise InvalidInput(f"the Maven data set needs {names}", where=str(folder))
-    extract = Extract(SOURCE, str(folder), history_source=SOURCE)
+    extract = Extract(SOURCE, str(folder), history_source=SOURCE, implied_categories=True)
     tables = {}
     for name, path in found.items():
         source = open_source(path, encoding)

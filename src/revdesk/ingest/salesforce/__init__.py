@@ -22,9 +22,10 @@ from revdesk.ingest import stagedefs
 from revdesk.ingest.canonical import Extract
 from revdesk.ingest.convert import Converter, without_deleted
 from revdesk.ingest.dates import DateOrder, detect_date_order
-from revdesk.ingest.model import Problem, Severity, problem_frame
+from revdesk.ingest.model import Problem, Severity, concat_problems, problem_frame
 from revdesk.ingest.read import (
     RawTable,
+    count_lines,
     find_files,
     list_csv,
     open_source,
@@ -32,14 +33,31 @@ from revdesk.ingest.read import (
     read_table,
 )
 from revdesk.ingest.salesforce import deals, history, people, records
-from revdesk.ingest.salesforce.files import TARGET, api_headers, guess_object, renamed, stems
+from revdesk.ingest.salesforce.files import (
+    TARGET,
+    Headers,
+    api_headers,
+    guess_object,
+    renamed,
+    stems,
+)
+from revdesk.ingest.salesforce.spilled import (
+    DEFAULT_BATCH_ROWS,
+    STREAMED,
+    Deferred,
+    Parsing,
+    batches,
+    spill_history,
+)
 from revdesk.ingest.values import DecimalMark, detect_decimal_mark
 
 SOURCE = "salesforce"
 _NUMBERS = ("Amount", "AnnualRevenue", "UnitPrice", "Probability")
 
 
-def _locate(folder: Path, encoding: str | None, extract: Extract) -> dict[str, RawTable]:
+def _locate(
+    folder: Path, encoding: str | None, extract: Extract, batch_rows: int
+) -> tuple[dict[str, RawTable], dict[str, Deferred]]:
     found = find_files(folder, stems())
     notes = []
     for path in list_csv(folder):
@@ -63,16 +81,29 @@ def _locate(folder: Path, encoding: str | None, extract: Extract) -> dict[str, R
     if not found:
         raise_nothing(folder)
     extract.add_problems(problem_frame(notes))
-    tables = {}
+    tables: dict[str, RawTable] = {}
+    deferred: dict[str, Deferred] = {}
     for obj, path in found.items():
         source = open_source(path, encoding)
         headers = api_headers(obj, read_header(source))
         wanted = set(headers.renames) | set(headers.custom)
-        table = renamed(read_table(source, keep=wanted.__contains__), obj, headers)
-        tables[obj] = without_deleted(table, TARGET[obj])
         extract.files[source.name] = source
         extract.dialects[source.name] = f"Salesforce {obj}, {headers.dialect}"
-    return tables
+        if _batched(obj, headers):
+            lines = count_lines(path)
+            if lines > batch_rows:  # too large to hold: read in batches when converted
+                deferred[obj] = Deferred(source, headers, wanted.__contains__, lines)
+                continue
+        table = renamed(read_table(source, keep=wanted.__contains__), obj, headers)
+        tables[obj] = without_deleted(table, TARGET[obj])
+    return tables, deferred
+
+
+def _batched(obj: str, headers: Headers) -> bool:
+    """Files read in batches when large: Data Loader history, and opportunities with ids."""
+    if not headers.dialect.startswith("Data Loader"):
+        return False
+    return obj in STREAMED or (obj == "Opportunity" and "Id" in headers.renames.values())
 
 
 def raise_nothing(folder: Path) -> None:
@@ -109,8 +140,13 @@ class _Run:
         extract: Extract,
         order: DateOrder | None,
         base_currency: str,
+        *,
+        deferred: dict[str, Deferred],
+        batch_rows: int,
     ) -> None:
         self.tables = tables
+        self.deferred = deferred
+        self.batch_rows = batch_rows
         self.extract = extract
         self.order = order
         reports = {o for o, t in tables.items() if "report" in extract.dialects[t.file.name]}
@@ -123,13 +159,21 @@ class _Run:
         The raw table is let go of afterwards: a history file can take gigabytes.
         """
         table = self.tables.pop(obj, None)
-        if table is None:
+        if obj in self.deferred:  # a large Data Loader file: converted a batch at a time
+            files: dict[str, Deferred | RawTable] = {obj: self.deferred.pop(obj)}
+            tables = batches(obj, files, self.batch_rows)
+        elif table is not None:
+            tables = iter([table])
+        else:
             return pl.DataFrame()
-        conv = Converter(table, target, order=self.order, mark=self.mark)
-        fill(conv)
-        frame, problems = conv.finish()
-        self.extract.add_problems(problems)
-        return frame
+        frames = []
+        for part in tables:
+            conv = Converter(part, target, order=self.order, mark=self.mark)
+            fill(conv)
+            frame, problems = conv.finish()
+            self.extract.add_problems(problems)
+            frames.append(frame)
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
 
 def extract_salesforce(
@@ -138,16 +182,25 @@ def extract_salesforce(
     date_order: DateOrder | None = None,
     base_currency: str = "USD",
     encoding: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> Extract:
-    """Read a folder of Salesforce exports into canonical frames and problems."""
+    """Read a folder of Salesforce exports into canonical frames and problems.
+
+    A Data Loader history file of more than `batch_rows` rows is read in batches and spilled
+    to disk by opportunity (`extract.spill`) rather than held in memory.
+    """
     extract = Extract(SOURCE, str(folder), history_source=SOURCE)
-    tables = _locate(folder, encoding, extract)
+    tables, deferred = _locate(folder, encoding, extract, batch_rows)
     order = date_order or detect_date_order(_date_columns(tables))
-    run = _Run(tables, extract, order, base_currency)
+    run = _Run(tables, extract, order, base_currency, deferred=deferred, batch_rows=batch_rows)
     _people(run)
     _records(run)
     hints = _deals(run)
-    _history(run, hints)
+    if any(o in deferred for o in STREAMED):
+        _spilled_history(run, hints, batch_rows)
+    else:
+        _history(run, hints)
+    _stages(run, hints)
     return extract
 
 
@@ -203,7 +256,7 @@ def _deals(run: _Run) -> list[pl.DataFrame]:
     frame = run.convert("Opportunity", "opportunities", fill)
     if frame.height:
         run.extract.put("opportunities", frame)
-    return hints
+    return [stagedefs.merged(hints)] if len(hints) > 1 else hints
 
 
 def _history(run: _Run, hints: list[pl.DataFrame]) -> None:
@@ -226,6 +279,20 @@ def _history(run: _Run, hints: list[pl.DataFrame]) -> None:
     parts = [p for p in parts if p.height]
     if parts:
         run.extract.put("history", pl.concat(parts))
+
+
+def _spilled_history(run: _Run, hints: list[pl.DataFrame], batch_rows: int) -> None:
+    files: dict[str, Deferred | RawTable] = {o: run.deferred.pop(o) for o in STREAMED
+                                             if o in run.deferred}  # fmt: skip
+    files.update({o: run.tables.pop(o) for o in STREAMED if o in run.tables})
+    problems: list[pl.DataFrame] = []
+    run.extract.spill = spill_history(
+        files, Parsing(run.order, run.mark), batch_rows=batch_rows, hints=hints, problems=problems
+    )
+    run.extract.add_problems(concat_problems(problems))
+
+
+def _stages(run: _Run, hints: list[pl.DataFrame]) -> None:
     proposed = stagedefs.stages(hints)
     if proposed.height:
         run.extract.put("stages", proposed)

@@ -57,14 +57,26 @@ def snapshots(conv: Converter) -> None:
         conv.put("forecast_category", values)
 
 
+def marked(snaps: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
+    """The snapshots with `_bad`: true on the rows that have an error."""
+    if "_bad" in snaps.columns:
+        return snaps
+    bad = error_rows(problems, "history").with_columns(pl.lit(True).alias("_bad"))
+    return snaps.join(bad, on=["_file", "_row"], how="left").with_columns(
+        pl.col("_bad").fill_null(False)
+    )
+
+
 def changes(snaps: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
     """Consecutive snapshots of each opportunity turned into field changes (columnar).
 
     After one sort by opportunity, time and id, "the previous snapshot" is simply the previous
-    row, unless the row starts a new opportunity: no per-opportunity window is needed.
+    row, unless the row starts a new opportunity: no per-opportunity window is needed. A bad
+    snapshot (an error in `problems`, or `_bad`) is left out of the comparison but kept as a
+    row without a field, so that planning rejects its opportunity's whole history.
     """
-    bad = error_rows(problems, "history")
-    ordered = snaps.join(bad, on=["_file", "_row"], how="anti").sort(
+    flagged = marked(snaps, problems)
+    ordered = flagged.filter(~pl.col("_bad")).sort(
         "opportunity", "changed_at", "_order", maintain_order=True
     )
     first = ordered["opportunity"].ne_missing(ordered["opportunity"].shift(1))
@@ -87,13 +99,25 @@ def changes(snaps: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
                 pl.lit(field).alias("field"),
                 pl.col("_old").alias("old_value"),
                 pl.col(field).alias("new_value"),
-                "changed_at",
-                "changed_by",
-                "_file",
-                "_row",
+                *_TAIL,
             )
         )
-    return pl.concat(parts, rechunk=False) if parts else pl.DataFrame()
+    parts.append(_bad_rows(flagged))
+    return pl.concat(parts, rechunk=False)
+
+
+_TAIL: Final = ("changed_at", "changed_by", "_file", "_row")
+
+
+def _bad_rows(flagged: pl.DataFrame) -> pl.DataFrame:
+    """One row per bad snapshot of a known opportunity: no field, no values."""
+    return flagged.filter(pl.col("_bad") & pl.col("opportunity").is_not_null()).select(
+        "opportunity",
+        pl.lit(None, pl.String).alias("field"),
+        pl.lit(None, pl.String).alias("old_value"),
+        pl.lit(None, pl.String).alias("new_value"),
+        *(c if c in flagged.columns else pl.lit(None, pl.String).alias(c) for c in _TAIL),
+    )
 
 
 def field_changes(conv: Converter) -> None:
