@@ -1,41 +1,49 @@
-"""Calibrated P10-P90 intervals: a method's interval from its own out-of-sample record.
+"""Calibrated P10-P90 intervals: each method's simulated interval, rescaled on its own record.
 
 The Monte Carlo of `revdesk.forecast.simulate` says how much a quarter can move if the method's
 probabilities are right, give or take a quarter effect measured on the lookback quarters. Those
 effects are measured in sample (the Markov chain is estimated on the stays of those quarters and
-the win-probability model is trained on their deals), so they understate how wrong the method
-can be about a quarter it has not seen. The interval is therefore set from the method's own
-**out-of-sample errors**, in the manner of split conformal prediction:
+the win-probability model is trained on their deals), so the simulated interval can be too
+narrow, or too wide, for a quarter the method has not seen. It is therefore rescaled on the
+method's own **out-of-sample** record, in the manner of normalised split conformal prediction:
 
-* For a forecast F of period P as of T, at offset d = T's day - P's first day (negative before
-  P starts), the same method is run, unchanged, as of the same offset into each of the
-  `QUARTERS` latest quarters Q that ended by T (`AsOf.earlier`). Each of those forecasts F_Q sees
-  only what was recorded by its own moment; its actual A_Q (won in Q, as known at Q's end) was
-  known at T. A quarter whose forecast or actual is 0 has no log error and is skipped.
-* The errors are log ratios r_Q = ln(A_Q / F_Q); with n of them, their mean m and standard
-  deviation s (n - 1 in the denominator):
+* For a forecast of P as of T, at offset d = T's day - P's first day (negative before P
+  starts), the same method is run again, unchanged, as of the same offset into each of the
+  `QUARTERS` latest quarters Q that ended by T (`AsOf.earlier`): each of those forecasts sees
+  only what was recorded by its own moment, and its actual A_Q (won in Q as known at Q's end)
+  was known at T.
+* Each past forecast's error is measured in units of its own simulated half-interval, on the
+  side where the actual fell (a *score*; |score| <= 1 means the actual was inside its P10-P90):
 
-      P50      = F × exp(m)
-      P10, P90 = F × exp(m ∓ t(0.9; n - 1) × s × sqrt(1 + 1/n))
+      score = ln(A / P50) / ln(P90 / P50)   when A >= P50
+      score = ln(A / P50) / ln(P50 / P10)   when A <  P50
 
-  the prediction interval of one more draw from a normal sample of n: centred on the method's
-  past bias, wide when few errors are known (t with n - 1 degrees of freedom), as it should be.
-  Eight quarters are too few for empirical 10% and 90% quantiles of the errors (split conformal
-  needs n >= 9 for an 80% interval), hence the normal model on the log scale.
-* With fewer than `MIN_ERRORS` errors (a young company, the first quarters of a backtest) the
-  interval is the simulation's own P10-P90 and the method's note says so (the fallback).
+  If the simulation were right (and lognormal), score × z(0.9) would be standard normal, with
+  z(0.9) = 1.281552. Quarters whose forecast or actual is 0 have no score and are skipped.
+* With n scores, the interval's stretch is c = t(0.9; n) × sqrt(mean(score²)): the prediction
+  bound of one more score when scores are normal around 0 with an unknown spread (Student's t
+  with n degrees of freedom: wide when few are known, as it should be); c = 1 for a simulation
+  that was right. The reported interval stretches the simulated one around its median, in logs:
+
+      P50 = simulated P50,  P10 = P50 × (P10_sim / P50)^c,  P90 = P50 × (P90_sim / P50)^c
+
+  Normalising by each forecast's own simulated spread lets quarters with many deals (little
+  luck) and with few be compared; a plain split-conformal quantile of the raw errors would need
+  n >= 9 quarters for an 80% interval (with 8 or fewer it is always the largest error).
+* With fewer than `MIN_SCORES` scores (a young company, the first quarters of a backtest), or a
+  simulated P10 of 0, the interval is the simulation's own and the method's note says so.
 
 The point forecast is the method's expectation, unchanged. The simulated totals (for charts) are
-mapped by a monotone, piecewise-linear function that takes the simulation's P10, P50 and P90 to
-the calibrated ones, so that the chart keeps the simulation's shape and shows the interval
-reported. Past forecasts are memoised per (method, quarter, offset): a backtest runs each once.
+mapped the same way (x -> P50 × (x / P50)^c), so the chart shows the interval reported. Each
+method's simulated P10/P50/P90 is memoised per (method, quarter, offset): a backtest, whose
+forecasts are the past forecasts of its later quarters, runs each once.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import partial
 from typing import Final
 
@@ -44,24 +52,23 @@ import numpy.typing as npt
 import polars as pl
 
 from revdesk.core.fiscal import FiscalPeriod
-from revdesk.forecast.model import Method, quantiles
+from revdesk.forecast.model import Method, MethodResult, money
 from revdesk.forecast.timeline import AsOf
 
 __all__ = [
-    "MIN_ERRORS",
+    "MIN_SCORES",
     "QUARTERS",
-    "Calibrated",
-    "Interval",
-    "calibrated",
-    "interval",
-    "log_errors",
-    "past_errors",
+    "calibrate",
+    "past_scores",
     "remap",
+    "score",
+    "stretch",
+    "stretched",
     "t90",
 ]
 
 QUARTERS: Final = 8
-MIN_ERRORS: Final = 3
+MIN_SCORES: Final = 3
 # t(0.9; df) for df = 1..30 (scipy.stats.t.ppf(0.9, df), rounded to 6 decimals).
 _T90: Final = (
     3.077684, 1.885618, 1.637744, 1.533206, 1.475884, 1.439756, 1.414924, 1.396815, 1.383029,
@@ -71,7 +78,8 @@ _T90: Final = (
 )  # fmt: skip
 _Z90: Final = 1.281552
 Floats = npt.NDArray[np.float64]
-PointOf = Callable[[AsOf], float | None]
+Band = tuple[float, float, float]  # simulated P10, P50, P90
+Rerun = Callable[[AsOf], MethodResult]
 
 
 def t90(df: int) -> float:
@@ -81,113 +89,97 @@ def t90(df: int) -> float:
     return _T90[df - 1] if df <= len(_T90) else _Z90
 
 
-@dataclass(frozen=True)
-class Interval:
-    """Calibrated P10, P50, P90 and the errors they came from (n, mean, standard deviation)."""
-
-    p10: float
-    p50: float
-    p90: float
-    errors: int
-    mean: float
-    sd: float
+def _usable(band: Band) -> bool:
+    low, mid, high = band
+    return 0 < low < mid < high
 
 
-def log_errors(forecasts: Floats, actuals: Floats) -> Floats:
-    """ln(actual / forecast) for the pairs where both are above zero."""
-    usable = (forecasts > 0) & (actuals > 0)
-    return np.asarray(np.log(actuals[usable] / forecasts[usable]), dtype=np.float64)
-
-
-def interval(point: float, errors: Floats) -> Interval | None:
-    """The t-predictive interval around `point` from past log errors; None below MIN_ERRORS."""
-    n = errors.size
-    if n < MIN_ERRORS or point <= 0:
+def score(actual: float, band: Band) -> float | None:
+    """The error of a forecast in units of its simulated half-interval (None: no score)."""
+    low, mid, high = band
+    if actual <= 0 or not _usable(band):
         return None
-    mean, sd = float(errors.mean()), float(errors.std(ddof=1))
-    half = t90(n - 1) * sd * math.sqrt(1 + 1 / n)
-    return Interval(
-        p10=point * math.exp(mean - half),
-        p50=point * math.exp(mean),
-        p90=point * math.exp(mean + half),
-        errors=n,
-        mean=mean,
-        sd=sd,
+    error = math.log(actual / mid)
+    return error / math.log(high / mid) if error >= 0 else error / math.log(mid / low)
+
+
+def stretch(scores: Floats) -> float | None:
+    """c = t(0.9; n) × root mean square of the scores; None with fewer than MIN_SCORES."""
+    n = scores.size
+    if n < MIN_SCORES:
+        return None
+    return t90(n) * float(np.sqrt(np.mean(scores**2)))
+
+
+def stretched(band: Band, c: float) -> Band:
+    """The simulated interval stretched by c around its median, in logs."""
+    low, mid, high = band
+    return mid * (low / mid) ** c, mid, mid * (high / mid) ** c
+
+
+def remap(samples: Floats, mid: float, c: float) -> Floats:
+    """Simulated totals moved like the interval: x -> mid × (x / mid)^c (0 stays 0)."""
+    ratio = np.maximum(samples, 0.0) / mid
+    return np.asarray(mid * ratio**c, dtype=np.float64)
+
+
+def _band(result: MethodResult) -> Band | None:
+    if result.p10 is None or result.p50 is None or result.p90 is None:
+        return None
+    return float(result.p10), float(result.p50), float(result.p90)
+
+
+def _key(method: Method, quarter: FiscalPeriod, snap: AsOf) -> tuple[object, ...]:
+    return (
+        "simulated band",
+        method.value,
+        quarter.label,
+        (snap.at.date() - snap.period.start).days,
     )
 
 
-def remap(samples: Floats, raw: tuple[float, float, float], target: Interval) -> Floats:
-    """Move the samples so that their P10, P50, P90 (`raw`) land on the target's, monotonically.
-
-    Below the median, distances to it scale by (target P50 - P10) / (raw P50 - P10), above by
-    the same ratio of the upper halves; a half with no spread is only shifted. Never below 0.
-    """
-    low, mid, high = raw
-
-    def ratio(wanted: float, had: float) -> float:
-        return wanted / had if had > 0 else 1.0
-
-    below = ratio(target.p50 - target.p10, mid - low)
-    above = ratio(target.p90 - target.p50, high - mid)
-    scale = np.where(samples < mid, below, above)
-    moved = target.p50 + (samples - mid) * scale
-    return np.asarray(np.maximum(moved, 0.0), dtype=np.float64)
+def _past_band(snap: AsOf, quarter: FiscalPeriod, rerun: Rerun) -> Band | None:
+    return _band(rerun(snap.earlier(quarter)))
 
 
-def past_errors(snap: AsOf, method: Method, point_of: PointOf) -> Floats:
-    """Log errors of `method` forecasting past quarters as of the same offset into each."""
-    offset = (snap.at.date() - snap.period.start).days
-    forecasts, actuals = [], []
+def past_scores(snap: AsOf, method: Method, rerun: Rerun) -> Floats:
+    """Scores of `method` forecasting past quarters as of the same offset into each."""
+    scores: list[float] = []
     for quarter in snap.past_quarters(QUARTERS):
-        key = ("calibration", method.value, quarter.label, offset)
-        point = snap.memo(key, partial(_past_point, snap, quarter, point_of))
-        if point is None:
+        band = snap.memo(_key(method, quarter, snap), partial(_past_band, snap, quarter, rerun))
+        if band is None:
             continue
-        forecasts.append(point)
-        actuals.append(float(snap.won_in(quarter)["amount_base"].cast(pl.Float64).sum()))
-    return log_errors(np.array(forecasts, dtype=np.float64), np.array(actuals, dtype=np.float64))
+        actual = float(snap.won_in(quarter)["amount_base"].cast(pl.Float64).sum())
+        found = score(actual, band)
+        if found is not None:
+            scores.append(found)
+    return np.array(scores, dtype=np.float64)
 
 
-def _past_point(snap: AsOf, quarter: FiscalPeriod, point_of: PointOf) -> float | None:
-    return point_of(snap.earlier(quarter))
+def calibrate(snap: AsOf, raw: MethodResult, rerun: Rerun) -> MethodResult:
+    """`raw` (the method with its simulated interval) with the interval rescaled on its record.
 
-
-@dataclass(frozen=True)
-class Calibrated:
-    """What a method reports: P10/P50/P90 (as Decimal via `money`), samples, and a note."""
-
-    p10: float
-    p50: float
-    p90: float
-    samples: Floats
-    note: str
-
-
-def calibrated(
-    snap: AsOf, method: Method, point: float, samples: Floats, point_of: PointOf
-) -> Calibrated:
-    """The interval a method reports: calibrated on its past errors, else the simulation's."""
-    low, mid, high = (float(q) for q in quantiles(samples))
-    errors = past_errors(snap, method, point_of)
-    found = interval(point, errors)
-    if found is None:
-        return Calibrated(
-            low,
-            mid,
-            high,
-            samples=samples,
-            note=(
-                f"interval from the simulation alone: {errors.size} past out-of-sample "
-                f"forecast(s), calibration needs {MIN_ERRORS}"
-            ),
-        )
-    return Calibrated(
-        found.p10,
-        found.p50,
-        found.p90,
-        samples=remap(samples, (low, mid, high), found),
+    `rerun` is the same method without calibration, run again on past snapshots.
+    """
+    band = _band(raw)
+    if band is None or not raw.ran:
+        return raw
+    snap.memo(_key(raw.method, snap.period, snap), lambda: band)
+    scores = past_scores(snap, raw.method, rerun)
+    c = stretch(scores)
+    if c is None or not _usable(band) or raw.samples is None:
+        why = f"{scores.size} past quarter(s) scored, calibration needs {MIN_SCORES}"
+        if not _usable(band):
+            why = "the simulated P10 is 0"
+        return replace(raw, note=f"{raw.note}; interval from the simulation alone ({why})")
+    low, mid, high = stretched(band, c)
+    return replace(
+        raw,
+        p10=money(low),
+        p90=money(high),
+        samples=remap(raw.samples, mid, c),
         note=(
-            f"interval calibrated on {found.errors} past quarters' out-of-sample errors "
-            f"(mean log error {found.mean:+.3f}, sd {found.sd:.3f})"
+            f"{raw.note}; simulated interval stretched × {c:.2f} on {scores.size} past "
+            "quarters' out-of-sample errors"
         ),
     )

@@ -40,7 +40,7 @@ import polars as pl
 from revdesk.core.clock import start_of_day
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.crm.asof import UTC_MICROS as UTC
-from revdesk.forecast.calibrate import calibrated
+from revdesk.forecast.calibrate import calibrate
 from revdesk.forecast.markov_fit import (
     BUCKET_WEEKS,
     POOLED,
@@ -50,12 +50,12 @@ from revdesk.forecast.markov_fit import (
     stage_stays,
     with_group,
 )
-from revdesk.forecast.model import Method, MethodResult, money
+from revdesk.forecast.model import Method, MethodResult, money, quantiles
 from revdesk.forecast.pipeline_methods import past_effects, past_statistics, too_little_history
 from revdesk.forecast.simulate import simulate
 from revdesk.forecast.timeline import AsOf, QuarterStats
 
-__all__ = ["MAX_DAYS", "POOLED", "Chain", "estimate", "markov", "markov_point", "win_within"]
+__all__ = ["MAX_DAYS", "POOLED", "Chain", "estimate", "markov", "simulated_markov", "win_within"]
 
 MAX_DAYS: Final = 365  # days in stage beyond which time no longer changes the odds
 MIN_MOVES: Final = 30
@@ -161,14 +161,13 @@ def _expected(snap: AsOf, lookback: int) -> _Expected | str:
     return _Expected(stats, main, book, p, extra, window_start)
 
 
-def markov_point(snap: AsOf, *, lookback: int = 4) -> float | None:
-    """The Markov point forecast alone (None when the method cannot run): for calibration."""
-    fit = _expected(snap, lookback)
-    return None if isinstance(fit, str) else float(snap.won_so_far) + fit.point
+def markov(snap: AsOf) -> MethodResult:
+    """The Markov forecast: expected value, P10/P50/P90 with the interval calibrated."""
+    return calibrate(snap, simulated_markov(snap), simulated_markov)
 
 
-def markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
-    """The Markov forecast: expected value and a calibrated P10/P50/P90 (scenario simulation)."""
+def simulated_markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
+    """The Markov forecast with the scenario simulation's own P10/P50/P90."""
     fit = _expected(snap, lookback)
     if isinstance(fit, str):
         return MethodResult.skipped(Method.MARKOV, fit)
@@ -190,17 +189,17 @@ def markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
     values = book["value"].to_numpy().astype(np.float64)
     samples = simulate(float(snap.won_so_far), values, expected, fit.extra, shifts=shifts)
     point = float(snap.won_so_far) + fit.point
-    band = calibrated(snap, Method.MARKOV, point, samples, markov_point)
+    p10, p50, p90 = quantiles(samples)
     return MethodResult(
         Method.MARKOV,
         point=money(Decimal(repr(point))),
-        p10=money(band.p10),
-        p50=money(band.p50),
-        p90=money(band.p90),
+        p10=p10,
+        p50=p50,
+        p90=p90,
         probabilities=pl.DataFrame({"id": book["id"], "p": expected}),
-        samples=band.samples,
+        samples=samples,
         note=(
             f"{main.moves:,} stage moves since {fit.window_start:%Y-%m-%d}; "
-            f"{book.height:,} open deals; {band.note}"
+            f"{book.height:,} open deals"
         ),
     )

@@ -42,8 +42,8 @@ import polars as pl
 
 from revdesk.core.clock import end_of_day
 from revdesk.core.fiscal import FiscalPeriod
-from revdesk.forecast.calibrate import calibrated
-from revdesk.forecast.model import Method, MethodResult, money
+from revdesk.forecast.calibrate import calibrate
+from revdesk.forecast.model import Method, MethodResult, money, quantiles
 from revdesk.forecast.pipeline_methods import past_effects, past_statistics, too_little_history
 from revdesk.forecast.simulate import logit, simulate
 from revdesk.forecast.timeline import AsOf, QuarterStats
@@ -52,9 +52,9 @@ __all__ = [
     "FEATURES",
     "WinModel",
     "features",
+    "simulated_win_probability",
     "train",
     "win_probability",
-    "win_probability_point",
 ]
 
 TRAIN_QUARTERS: Final = 8
@@ -252,14 +252,13 @@ def _point(snap: AsOf, stats: list[QuarterStats], p: Floats) -> float:
     return float(snap.won_so_far) + float(p @ values) + extra
 
 
-def win_probability_point(snap: AsOf, *, lookback: int = 4) -> float | None:
-    """The model's point forecast alone (None when it cannot run): for calibration."""
-    fit = _expected(snap, lookback)
-    return None if isinstance(fit, str) else _point(snap, fit[1], fit[2])
+def win_probability(snap: AsOf) -> MethodResult:
+    """The model's expected value and P10/P50/P90, the interval calibrated on its record."""
+    return calibrate(snap, simulated_win_probability(snap), simulated_win_probability)
 
 
-def win_probability(snap: AsOf, *, lookback: int = 4) -> MethodResult:
-    """The model's expected value and a calibrated P10/P50/P90 for the period."""
+def simulated_win_probability(snap: AsOf, *, lookback: int = 4) -> MethodResult:
+    """The model's expected value with the scenario simulation's own P10/P50/P90."""
     fit = _expected(snap, lookback)
     if isinstance(fit, str):
         return MethodResult.skipped(Method.WIN_PROBABILITY, fit)
@@ -273,17 +272,17 @@ def win_probability(snap: AsOf, *, lookback: int = 4) -> MethodResult:
     extra = np.array([s.created_after for s in stats])
     samples = simulate(float(snap.won_so_far), values, p, extra, shifts=shifts)
     point = _point(snap, stats, p)
-    band = calibrated(snap, Method.WIN_PROBABILITY, point, samples, win_probability_point)
+    p10, p50, p90 = quantiles(samples)
     return MethodResult(
         Method.WIN_PROBABILITY,
         point=money(Decimal(repr(point))),
-        p10=money(band.p10),
-        p50=money(band.p50),
-        p90=money(band.p90),
+        p10=p10,
+        p50=p50,
+        p90=p90,
         probabilities=pl.DataFrame({"id": snap.book["id"], "p": p}),
-        samples=band.samples,
+        samples=samples,
         note=(
             f"trained on {model.rows:,} snapshots of {model.closed:,} closed deals "
-            f"({model.quarters[0]}..{model.quarters[-1]}); {band.note}"
+            f"({model.quarters[0]}..{model.quarters[-1]})"
         ),
     )

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import Decimal
 
 import numpy as np
 import pytest
 
 from revdesk.forecast.calibrate import (
-    MIN_ERRORS,
-    Interval,
-    calibrated,
-    interval,
-    log_errors,
-    past_errors,
+    MIN_SCORES,
+    calibrate,
+    past_scores,
     remap,
+    score,
+    stretch,
+    stretched,
     t90,
 )
-from revdesk.forecast.model import Method
+from revdesk.forecast.model import Method, MethodResult
 from revdesk.forecast.timeline import AsOf, LookAhead, Timeline
 from unit.forecast.handmade import CALENDAR, deal, eod
 from unit.forecast.synthetic import NOW, materialize
@@ -28,58 +29,52 @@ Q1 = CALENDAR.parse("FY2027-Q1")  # 2026-02-01 .. 2026-04-30
 
 def test_t_quantiles_are_the_textbook_ones() -> None:
     assert t90(1) == pytest.approx(3.077684)
-    assert t90(2) == pytest.approx(1.885618)
-    assert t90(7) == pytest.approx(1.414924)
+    assert t90(3) == pytest.approx(1.637744)
+    assert t90(8) == pytest.approx(1.396815)
     assert t90(500) == pytest.approx(1.281552)  # the normal beyond the table
     with pytest.raises(ValueError, match="degree of freedom"):
         t90(0)
 
 
-def test_log_errors_skip_pairs_without_a_forecast_or_an_actual() -> None:
-    forecasts = np.array([100.0, 200.0, 0.0, 50.0])
-    actuals = np.array([150.0, 100.0, 80.0, 0.0])
+def test_a_score_is_the_log_error_in_units_of_the_half_interval_on_its_side() -> None:
+    band = (50.0, 100.0, 200.0)  # ln 2 below and above the median
 
-    errors = log_errors(forecasts, actuals)
-
-    assert errors.tolist() == pytest.approx([math.log(1.5), math.log(0.5)])
-
-
-def test_the_interval_is_the_t_predictive_interval_of_the_log_errors() -> None:
-    # errors 0.1, -0.1, 0.3: mean 0.1, sd sqrt((0 + 0.04 + 0.04) / 2) = 0.2, n = 3
-    # half width = t(0.9; 2) x 0.2 x sqrt(1 + 1/3) = 1.885618 x 0.2 x 1.154701 = 0.435465
-    found = interval(1000.0, np.array([0.1, -0.1, 0.3]))
-
-    assert found is not None
-    assert (found.errors, found.mean, found.sd) == (3, pytest.approx(0.1), pytest.approx(0.2))
-    assert found.p50 == pytest.approx(1105.171, abs=1e-3)  # 1000 x e^0.1
-    assert found.p10 == pytest.approx(715.006, abs=1e-3)  # 1000 x e^(0.1 - 0.435465)
-    assert found.p90 == pytest.approx(1708.242, abs=1e-3)  # 1000 x e^(0.1 + 0.435465)
+    assert score(400.0, band) == pytest.approx(2.0)  # ln 4 / ln 2
+    assert score(100.0, band) == pytest.approx(0.0)
+    assert score(25.0, band) == pytest.approx(-2.0)  # ln 0.25 / ln 2
+    assert score(100 * math.sqrt(2), band) == pytest.approx(0.5)
+    assert score(75.0, (50.0, 100.0, 400.0)) == pytest.approx(math.log(0.75) / math.log(2))
 
 
-def test_too_few_errors_or_no_forecast_give_no_interval() -> None:
-    assert MIN_ERRORS == 3
-    assert interval(1000.0, np.array([0.1, -0.1])) is None
-    assert interval(0.0, np.array([0.1, -0.1, 0.3])) is None
+def test_no_score_without_an_actual_or_a_usable_band() -> None:
+    assert score(0.0, (50.0, 100.0, 200.0)) is None
+    assert score(80.0, (0.0, 100.0, 200.0)) is None  # P10 of 0: no log
+    assert score(80.0, (100.0, 100.0, 200.0)) is None  # no spread below the median
 
 
-def test_remap_moves_the_simulated_quantiles_onto_the_calibrated_ones() -> None:
-    samples = np.array([0.0, 50.0, 100.0, 150.0, 200.0])
-    target = Interval(p10=80.0, p50=120.0, p90=220.0, errors=3, mean=0.0, sd=0.0)
-
-    moved = remap(samples, (50.0, 100.0, 150.0), target)
-
-    # below the median distances scale by 40 / 50 = 0.8, above by 100 / 50 = 2
-    assert moved.tolist() == [40.0, 80.0, 120.0, 220.0, 320.0]
+def test_the_stretch_is_t_with_n_degrees_of_freedom_times_the_rms_score() -> None:
+    # scores 1, -1, 2, 0: rms sqrt((1 + 1 + 4 + 0) / 4) = 1.224745; t(0.9; 4) = 1.533206
+    assert stretch(np.array([1.0, -1.0, 2.0, 0.0])) == pytest.approx(1.877786, abs=1e-6)
+    assert MIN_SCORES == 3
+    assert stretch(np.array([1.0, -1.0])) is None
 
 
-def test_remap_never_goes_below_zero_and_only_shifts_a_half_without_spread() -> None:
-    samples = np.array([10.0, 10.0, 10.0, 30.0])
-    target = Interval(p10=0.5, p50=5.0, p90=45.0, errors=3, mean=0.0, sd=0.0)
+def test_a_right_simulation_keeps_its_interval_with_many_quarters() -> None:
+    # scores of a calibrated lognormal simulation: N(0, 1) / z(0.9); rms -> 1 / 1.281552
+    scores = np.full(1000, 1 / 1.281552)
 
-    moved = remap(samples, (10.0, 10.0, 30.0), target)
+    assert stretch(scores) == pytest.approx(1.0, abs=1e-6)
 
-    assert moved.tolist() == [5.0, 5.0, 5.0, 45.0]
-    assert remap(np.array([0.0]), (10.0, 20.0, 30.0), target).tolist() == [0.0]
+
+def test_the_interval_stretches_around_the_median_in_logs() -> None:
+    assert stretched((50.0, 100.0, 200.0), 2.0) == pytest.approx((25.0, 100.0, 400.0))
+    assert stretched((50.0, 100.0, 400.0), 0.5) == pytest.approx((70.710678, 100.0, 200.0))
+
+
+def test_samples_move_like_the_interval() -> None:
+    moved = remap(np.array([0.0, 50.0, 100.0, 200.0]), 100.0, 2.0)
+
+    assert moved.tolist() == pytest.approx([0.0, 25.0, 100.0, 400.0])
 
 
 def four_quarters() -> Timeline:
@@ -92,37 +87,51 @@ def four_quarters() -> Timeline:
     return Timeline(materialize(deals), CALENDAR, now=NOW)
 
 
+def simulated(low: str, mid: str, high: str, *, samples: list[float] | None = None) -> MethodResult:
+    return MethodResult(
+        Method.MARKOV,
+        point=Decimal(mid),
+        p10=Decimal(low),
+        p50=Decimal(mid),
+        p90=Decimal(high),
+        samples=np.array(samples or [float(mid)]),
+        note="simulated",
+    )
+
+
 def test_past_forecasts_are_made_at_the_same_offset_with_only_what_was_known_then() -> None:
     snap = four_quarters().as_of(eod("2026-02-10"), Q1)  # 9 days into the quarter
-    seen: list[tuple[str, datetime, datetime]] = []
+    seen: list[tuple[str, datetime, list[int]]] = []
 
-    def stub(past: AsOf) -> float:
+    def rerun(past: AsOf) -> MethodResult:
         seen.append((past.period.label, past.at, past.book["id"].to_list()))
         with pytest.raises(LookAhead):
             past.won_in(past.period)  # the past quarter was not over at its own moment
-        return 1000.0
+        return simulated("500", "1000", "2000")
 
-    errors = past_errors(snap, Method.MARKOV, stub)
+    scores = past_scores(snap, Method.MARKOV, rerun)
 
     assert seen == [
         ("FY2026-Q2", eod("2025-05-10"), [1]),
         ("FY2026-Q3", eod("2025-08-10"), [2]),
         ("FY2026-Q4", eod("2025-11-10"), [3]),
     ]
-    assert errors.tolist() == pytest.approx([math.log(0.8), math.log(1.5), math.log(3.0)])
+    # actuals 800, 1500, 3000 against a median of 1000 and ln 2 on either side
+    expected = [math.log(0.8) / math.log(2), math.log(1.5) / math.log(2), math.log(3) / math.log(2)]
+    assert scores.tolist() == pytest.approx(expected)
 
 
-def test_past_forecasts_are_made_once_per_method_quarter_and_offset() -> None:
+def test_past_forecasts_run_once_per_method_quarter_and_offset() -> None:
     timeline = four_quarters()
     calls: list[str] = []
 
-    def stub(past: AsOf) -> float:
+    def rerun(past: AsOf) -> MethodResult:
         calls.append(past.period.label)
-        return 1000.0
+        return simulated("500", "1000", "2000")
 
-    past_errors(timeline.as_of(eod("2026-02-10"), Q1), Method.MARKOV, stub)
-    past_errors(timeline.as_of(eod("2026-02-10"), Q1), Method.MARKOV, stub)
-    past_errors(timeline.as_of(eod("2026-02-10"), Q1), Method.WIN_PROBABILITY, stub)
+    past_scores(timeline.as_of(eod("2026-02-10"), Q1), Method.MARKOV, rerun)
+    past_scores(timeline.as_of(eod("2026-02-10"), Q1), Method.MARKOV, rerun)
+    past_scores(timeline.as_of(eod("2026-02-10"), Q1), Method.WIN_PROBABILITY, rerun)
 
     assert calls == ["FY2026-Q2", "FY2026-Q3", "FY2026-Q4"] * 2
 
@@ -134,30 +143,35 @@ def test_a_quarter_not_over_at_the_moment_cannot_be_used() -> None:
         snap.earlier(Q1)
 
 
-def test_the_method_reports_the_calibrated_interval_and_maps_its_samples() -> None:
+def test_the_method_reports_its_interval_stretched_on_its_record() -> None:
     snap = four_quarters().as_of(eod("2026-02-10"), Q1)
-    samples = np.linspace(500.0, 1500.0, 1001)
+    raw = simulated("500", "1000", "2000", samples=[250.0, 1000.0, 4000.0])
 
-    band = calibrated(snap, Method.MARKOV, 1000.0, samples, lambda _past: 1000.0)
+    result = calibrate(snap, raw, lambda past: simulated("500", "1000", "2000"))
 
-    # errors ln 0.8, ln 1.5, ln 3: mean ln(3.6) / 3 = 0.426978, sd 0.661140 (n - 1)
-    mean = math.log(3.6) / 3
-    half = 1.885618 * 0.661140 * math.sqrt(4 / 3)
-    assert band.p50 == pytest.approx(1000 * math.exp(mean), rel=1e-6)
-    assert band.p10 == pytest.approx(1000 * math.exp(mean - half), rel=1e-5)
-    assert band.p90 == pytest.approx(1000 * math.exp(mean + half), rel=1e-5)
-    assert np.quantile(band.samples, [0.1, 0.5, 0.9]) == pytest.approx(
-        [band.p10, band.p50, band.p90], rel=1e-6
+    # scores -0.321928, 0.584963, 1.584963: rms 0.992963; c = 1.637744 x 0.992963 = 1.626219
+    assert float(result.p10 or 0) == pytest.approx(1000 * 0.5**1.626219, abs=0.01)  # 323.94
+    assert float(result.p90 or 0) == pytest.approx(1000 * 2**1.626219, abs=0.01)  # 3087.03
+    assert (result.point, result.p50) == (Decimal("1000"), Decimal("1000"))
+    assert result.samples is not None
+    assert result.samples.tolist() == pytest.approx(
+        [1000 * 0.25**1.626219, 1000.0, 1000 * 4**1.626219], rel=1e-5
     )
-    assert "calibrated on 3 past quarters" in band.note
+    assert "stretched × 1.63 on 3 past quarters" in result.note
 
 
 def test_without_enough_past_forecasts_the_simulation_gives_the_interval() -> None:
     snap = four_quarters().as_of(eod("2026-02-10"), Q1)
-    samples = np.linspace(500.0, 1500.0, 1001)
+    raw = simulated("500", "1000", "2000")
 
-    band = calibrated(snap, Method.MARKOV, 1000.0, samples, lambda past: None)
+    result = calibrate(snap, raw, lambda past: MethodResult.skipped(Method.MARKOV, "too early"))
 
-    assert (band.p10, band.p50, band.p90) == (600.0, 1000.0, 1400.0)
-    assert band.samples is samples
-    assert "simulation alone: 0 past out-of-sample forecast(s)" in band.note
+    assert (result.p10, result.p50, result.p90) == (Decimal(500), Decimal(1000), Decimal(2000))
+    assert "interval from the simulation alone (0 past quarter(s) scored" in result.note
+
+
+def test_a_method_left_out_stays_left_out() -> None:
+    snap = four_quarters().as_of(eod("2026-02-10"), Q1)
+    raw = MethodResult.skipped(Method.MARKOV, "too early")
+
+    assert calibrate(snap, raw, lambda past: raw) is raw
