@@ -40,12 +40,19 @@ import polars as pl
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.core.fx import ExchangeRate, RateTable
 from revdesk.demo.model import STAGE_NAMES, WON
-from revdesk.demo.timeline import World
+from revdesk.demo.timeline import Floats, World
 from revdesk.forecast.model import SubmissionKind
 from revdesk.forecast.timeline import SUBMISSION_FRAME
 from revdesk.forecast.versions import Versions
 
-__all__ = ["CALL_WEEKS", "OVERRIDE_SHARE", "PERSONAS", "CallBook", "call_moments"]
+__all__ = [
+    "CALL_WEEKS",
+    "OVERRIDE_SHARE",
+    "PERSONAS",
+    "CallBook",
+    "call_amounts",
+    "call_moments",
+]
 
 CALL_WEEKS: Final = (1, 3, 5, 7, 9, 11, 13)
 MORNING: Final = time(8, tzinfo=UTC)
@@ -228,11 +235,7 @@ def _rep_calls(rng: np.random.Generator, books: pl.DataFrame) -> pl.DataFrame:
     n = books.height
     e1, e2 = rng.lognormal(0.0, NOISE, n), rng.lognormal(0.0, NOISE, n)
     minutes = rng.integers(60, 9 * 60, n)
-    c = {name: books[name].to_numpy() for name in (*_SUMS, "commit", "upside", "reach")}
-    read = sum(weight * c[name] for name, weight in READ.items())
-    commit = c["won"] + e1 * c["commit"] * read
-    upside = c["commit_open"] + c["upside"] * c["best_open"] + c["reach"] * c["pipeline_open"]
-    best = c["won"] + e2 * upside
+    commit, best = call_amounts(books, e1, e2)
     return books.select(
         "period",
         pl.col("week").cast(pl.Int64),
@@ -243,9 +246,18 @@ def _rep_calls(rng: np.random.Generator, books: pl.DataFrame) -> pl.DataFrame:
         "factor",
         (pl.col("at") + pl.duration(minutes=pl.lit(pl.Series(minutes)))).alias("submitted_at"),
         pl.lit(SubmissionKind.SUBMIT.value).alias("kind"),
-        pl.Series("commit", _hundreds(commit)),
-        pl.Series("best_case", np.maximum(_hundreds(best), _hundreds(commit))),
+        pl.Series("commit", commit),
+        pl.Series("best_case", best),
     )
+
+
+def call_amounts(books: pl.DataFrame, e1: Floats, e2: Floats) -> tuple[Floats, Floats]:
+    """Commit and best case of each rep's book (rows: sums and habits), noise e1, e2, rounded."""
+    c = {name: books[name].to_numpy() for name in (*_SUMS, "commit", "upside", "reach")}
+    read = sum(weight * c[name] for name, weight in READ.items())
+    commit = _hundreds(c["won"] + e1 * c["commit"] * read)
+    upside = c["commit_open"] + c["upside"] * c["best_open"] + c["reach"] * c["pipeline_open"]
+    return commit, np.maximum(_hundreds(c["won"] + e2 * upside), commit)
 
 
 def _overrides(rng: np.random.Generator, own: pl.DataFrame) -> pl.DataFrame:
@@ -280,9 +292,9 @@ def _overrides(rng: np.random.Generator, own: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _hundreds(values: np.ndarray) -> np.ndarray:
+def _hundreds(values: Floats) -> Floats:
     """Amounts as people call them: rounded to hundreds, never negative."""
-    return np.maximum(np.round(values, -2), 0.0)
+    return np.asarray(np.maximum(np.round(values, -2), 0.0), dtype=np.float64)
 
 
 _MONEY = pl.Decimal(38, 4)
