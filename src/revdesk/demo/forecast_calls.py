@@ -6,15 +6,15 @@ morning at 08:00 UTC: never from the outcome. A rep calls when they own an open 
 the quarter. From their book that morning (base currency, at that day's rates):
 
     won        = won so far, closing in the quarter
-    read       = 0.8 × open commit + 0.5 × open best case + 0.15 × open pipeline value
+    read       = 0.8 × open commit + 0.5 × open best case
+                 + ahead × (0.15 × open pipeline + 0.25 × what they won last quarter)
     commit     = won + e1 × c × read
     best case  = won + e2 × (open commit + u × open best case + r × open pipeline)  (>= commit)
 
-(open value: deals closing in the quarter, by forecast category), rounded to hundreds, with e1,
-e2 lognormal noise (sigma `NOISE`) per call and c, u, r the rep's habits, drawn once per rep from
-a persona (`PERSONAS`): *sandbaggers* commit 60-80% of their read, *steady* reps 85-100%,
-*optimists* 105-125%. `read` is how a seasoned rep weighs their pipeline; deals not created yet
-are in nobody's read, so calls early in a quarter run low, as real ones do.
+(open value: deals closing in the quarter, by forecast category; ahead: the share of the
+quarter still ahead), rounded to hundreds, with e1, e2 lognormal noise (sigma `NOISE`) per call
+and c, u, r the rep's habits, drawn once per rep from a persona (`PERSONAS`): *sandbaggers*
+commit 60-80% of their read, *steady* reps 85-100%, *optimists* 105-125%.
 
 Managers step in: for a rep and quarter, with probability `OVERRIDE_SHARE` the rep's manager
 overrides the call from a random call week on, and restates it at every later call of that
@@ -78,8 +78,11 @@ PERSONAS: Final = {
     "steady": Persona(0.40, (0.85, 1.0), (0.9, 1.0), (0.2, 0.3), (0.95, 1.05)),
     "optimist": Persona(0.25, (1.05, 1.25), (0.95, 1.0), (0.3, 0.4), (0.75, 0.9)),
 }
-# How a rep reads the open pipeline closing in the quarter, by forecast category.
-READ: Final = {"commit_open": 0.8, "best_open": 0.5, "pipeline_open": 0.15}
+# How a rep reads their quarter: shares of the open commit and best-case value closing in it,
+# and, scaled by the share of the quarter still ahead, of the open pipeline value and of what
+# they won last quarter (business not created yet).
+READ: Final = {"commit_open": 0.8, "best_open": 0.5}
+AHEAD: Final = {"pipeline_open": 0.15, "prior": 0.25}
 REASONS: Final = {
     "sandbagger": (
         "raised: the commit deals have signed paperwork in legal",
@@ -103,17 +106,21 @@ _SUMS = ("won", "commit_open", "best_open", "pipeline_open")
 
 
 def call_moments(world: World) -> pl.DataFrame:
-    """`period`, `week`, `at` (08:00 UTC on the call day) of every call before today."""
+    """`quarter` (0, 1, ...), `period`, `week`, `start`, `end` and `at` (08:00 UTC on the call
+    day) of every call before today."""
     calendar = FiscalCalendar(start_month=world.fiscal_start_month)
-    rows: list[tuple[str, int, date, date, datetime]] = []
-    quarter = calendar.quarter(world.start)
+    rows: list[tuple[int, str, int, date, date, datetime]] = []
+    quarter, number = calendar.quarter(world.start), 0
     while quarter.start < world.today:
         for week in CALL_WEEKS:
             day = quarter.start + timedelta(days=7 * (week - 1))
             if world.start <= day <= quarter.end and day < world.today:
-                rows.append((quarter.label, week, quarter.start, quarter.end, _morning(day)))
-        quarter = calendar.next(quarter)
+                rows.append(
+                    (number, quarter.label, week, quarter.start, quarter.end, _morning(day))
+                )
+        quarter, number = calendar.next(quarter), number + 1
     schema: dict[str, pl.DataType] = {
+        "quarter": pl.Int64(),
         "period": pl.String(),
         "week": pl.Int64(),
         "start": pl.Date(),
@@ -159,10 +166,11 @@ class CallBook:
         versions = Versions(
             opportunities, frames["opportunity_history"], _STAGES, keep=("currency",)
         )
-        for period, week, start, end, at in self.moments.iter_rows():
+        for quarter, period, week, start, end, at in self.moments.iter_rows():
             state = versions.state_at(at).filter(pl.col("close_date").is_between(start, end))
             self._parts.append(
                 self._sums(state, at.date()).with_columns(
+                    pl.lit(quarter, pl.Int64).alias("quarter"),
                     pl.lit(period).alias("period"),
                     pl.lit(week).alias("week"),
                     pl.lit(at).alias("at"),
@@ -195,7 +203,7 @@ class CallBook:
             return pl.DataFrame()
         summed = (
             pl.concat(self._parts)
-            .group_by("period", "week", "at", "owner_id")
+            .group_by("quarter", "period", "week", "at", "owner_id")
             .agg(*(pl.col(c).sum() for c in (*_SUMS, "open_deals")))
         )
         reps = self.users.filter(pl.col("role") == "rep").rename({"id": "owner_id"})
@@ -212,10 +220,25 @@ class CallBook:
             return _empty()
         rng = np.random.default_rng([self.seed, 7])
         habits = _habits(rng, self.users.filter(pl.col("role") == "rep")["id"])
-        books = books.join(habits, on="owner_id", how="left")
+        books = _with_prior(books).join(habits, on="owner_id", how="left")
         own = _rep_calls(rng, books)
         overrides = _overrides(rng, own)
         return _numbered(pl.concat([own, overrides], how="diagonal_relaxed"), start, self.world)
+
+
+def _with_prior(books: pl.DataFrame) -> pl.DataFrame:
+    """Add `prior`, the rep's won at their last call of the previous quarter (0 if none), and
+    `ahead`, the share of the quarter still ahead at the call (week 1: 1)."""
+    last = (
+        books.sort("at")
+        .group_by("owner_id", "quarter")
+        .agg(pl.col("won").last().alias("prior"))
+        .with_columns(pl.col("quarter") + 1)
+    )
+    return books.join(last, on=["owner_id", "quarter"], how="left").with_columns(
+        pl.col("prior").fill_null(0.0),
+        (1 - 7 * (pl.col("week") - 1) / 91).clip(0.0, 1.0).alias("ahead"),
+    )
 
 
 def _habits(rng: np.random.Generator, reps: pl.Series) -> pl.DataFrame:
@@ -253,8 +276,10 @@ def _rep_calls(rng: np.random.Generator, books: pl.DataFrame) -> pl.DataFrame:
 
 def call_amounts(books: pl.DataFrame, e1: Floats, e2: Floats) -> tuple[Floats, Floats]:
     """Commit and best case of each rep's book (rows: sums and habits), noise e1, e2, rounded."""
-    c = {name: books[name].to_numpy() for name in (*_SUMS, "commit", "upside", "reach")}
-    read = sum(weight * c[name] for name, weight in READ.items())
+    names = (*_SUMS, "prior", "ahead", "commit", "upside", "reach")
+    c = {name: books[name].to_numpy() for name in names}
+    ahead = sum(weight * c[name] for name, weight in AHEAD.items())
+    read = sum(weight * c[name] for name, weight in READ.items()) + c["ahead"] * ahead
     commit = _hundreds(c["won"] + e1 * c["commit"] * read)
     upside = c["commit_open"] + c["upside"] * c["best_open"] + c["reach"] * c["pipeline_open"]
     return commit, np.maximum(_hundreds(c["won"] + e2 * upside), commit)

@@ -97,6 +97,7 @@ def test_reps_call_on_the_first_day_of_every_other_week_at_eight() -> None:
     moments = call_moments(WORLD)
 
     assert moments["period"].unique().to_list() == ["FY2027-Q1"]
+    assert moments["quarter"].unique().to_list() == [0]
     assert moments["week"].to_list() == [1, 3, 5, 7]  # today is 2026-03-20
     assert moments["at"].to_list() == [
         at("2026-02-01", 8),
@@ -143,13 +144,15 @@ def test_batches_add_up() -> None:
     assert split.books().equals(whole.books())
 
 
-def test_commit_is_won_plus_the_reps_share_of_their_read_of_the_pipeline() -> None:
+def test_commit_is_won_plus_the_reps_share_of_their_read_of_the_quarter() -> None:
     books = pl.DataFrame(
         {
             "won": [100.0],
             "commit_open": [1000.0],
             "best_open": [2000.0],
             "pipeline_open": [4000.0],
+            "prior": [2000.0],
+            "ahead": [0.5],
             "commit": [0.8],
             "upside": [0.9],
             "reach": [0.2],
@@ -158,15 +161,15 @@ def test_commit_is_won_plus_the_reps_share_of_their_read_of_the_pipeline() -> No
 
     commit, best = call_amounts(books, np.ones(1), np.array([1.1]))
 
-    # read = 0.8 x 1000 + 0.5 x 2000 + 0.15 x 4000 = 2400; commit = 100 + 0.8 x 2400 = 2020
-    # best = 100 + 1.1 x (1000 + 0.9 x 2000 + 0.2 x 4000) = 100 + 1.1 x 3600 = 4060
+    # read = 0.8 x 1000 + 0.5 x 2000 + 0.5 x (0.15 x 4000 + 0.25 x 2000) = 2350
+    # commit = 100 + 0.8 x 2350 = 1980; best = 100 + 1.1 x (1000 + 0.9 x 2000 + 0.2 x 4000) = 4060
     assert (commit.tolist(), best.tolist()) == ([2000.0], [4100.0])
 
 
 def test_best_case_is_never_below_commit() -> None:
     books = pl.DataFrame(
         {"won": [0.0], "commit_open": [1000.0], "best_open": [0.0], "pipeline_open": [0.0]}
-    ).with_columns(commit=1.2, upside=1.0, reach=0.0)
+    ).with_columns(prior=0.0, ahead=1.0, commit=1.2, upside=1.0, reach=0.0)
 
     commit, best = call_amounts(books, np.ones(1), np.ones(1))
 
