@@ -166,21 +166,17 @@ class CallBook:
         versions = Versions(
             opportunities, frames["opportunity_history"], _STAGES, keep=("currency",)
         )
-        for quarter, period, week, start, end, at in self.moments.iter_rows():
-            state = versions.state_at(at).filter(pl.col("close_date").is_between(start, end))
-            self._parts.append(
-                self._sums(state, at.date()).with_columns(
-                    pl.lit(quarter, pl.Int64).alias("quarter"),
-                    pl.lit(period).alias("period"),
-                    pl.lit(week).alias("week"),
-                    pl.lit(at).alias("at"),
-                )
-            )
+        states = versions.states_at(self.moments["at"].to_list())
+        in_quarter = pl.col("close_date").is_between(pl.col("start"), pl.col("end"))
+        moments = self.moments.rename({"at": "as_of"})
+        books = states.join(moments, on="as_of").filter(in_quarter)
+        self._parts.append(self._sums(books).rename({"as_of": "at"}))
 
-    def _sums(self, state: pl.DataFrame, day: date) -> pl.DataFrame:
-        """Per owner: won so far, open value per forecast category, open deals (base currency)."""
+    def _sums(self, books: pl.DataFrame) -> pl.DataFrame:
+        """Per moment and owner: won so far, open value per forecast category, open deals
+        (base currency at the moment's day)."""
         priced = self.rates.to_base_frame(
-            state.with_columns(pl.lit(day).alias("_day")),
+            books.with_columns(pl.col("as_of").dt.date().alias("_day")),
             amount="amount",
             currency="currency",
             on="_day",
@@ -189,7 +185,7 @@ class CallBook:
         value = pl.col("_base").cast(pl.Float64).fill_null(0.0)
         is_open = ~pl.col("is_closed")
         category = pl.col("forecast_category")
-        return priced.group_by("owner_id").agg(
+        return priced.group_by("quarter", "period", "week", "as_of", "owner_id").agg(
             value.filter(pl.col("is_won")).sum().alias("won"),
             value.filter(is_open & (category == "commit")).sum().alias("commit_open"),
             value.filter(is_open & (category == "best_case")).sum().alias("best_open"),
