@@ -75,14 +75,14 @@ def main() -> None:
         if args.database:
             now = datetime.now(UTC)
         db = Database.connect(url)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with db.uow() as uow:
             timeline = load_timeline(uow.session, calendar=CALENDAR, base_currency="USD", now=now)
-        loaded = time.perf_counter()
+        loaded, cpu_loaded = time.perf_counter(), time.process_time()
         db.dispose()
         periods, notes = backtest_periods(timeline, args.periods)
         result = backtest(timeline, periods=periods, weeks=weeks)
-        done = time.perf_counter()
+        done, cpu_done = time.perf_counter(), time.process_time()
     moments = len(periods) * len(weeks)
     print(
         f"read {timeline.opportunity_count:,} opportunities and built the timeline in "
@@ -90,6 +90,10 @@ def main() -> None:
         f"{len(periods)} quarters ({periods[0].label}..{periods[-1].label}) x {len(weeks)} "
         f"weeks = {moments} moments x 5 methods in {done - loaded:.1f} s; "
         f"total {done - started:.1f} s"
+    )
+    print(
+        f"CPU time (all threads): timeline {cpu_loaded - cpu_started:.1f} s, backtest "
+        f"{cpu_done - cpu_loaded:.1f} s; load average {os.getloadavg()[0]:.1f} at the end"
     )
     for note in notes:
         print(f"note: {note}")
@@ -103,6 +107,10 @@ def main() -> None:
                 "method", "week", "periods", "mape", "bias", "coverage", "brier", "left_out"
             )
         )
+    inside = result.forecasts.group_by("method").agg(
+        pl.col("inside").sum().alias("inside"), pl.col("inside").count().alias("intervals")
+    )
+    print(inside.filter(pl.col("intervals") > 0).sort("method"))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from revdesk.crm.tables import OpportunityHistory, Quote, QuoteLine
 from revdesk.db.uow import Database
 from revdesk.demo.approval_history import write_approval_history
 from revdesk.demo.figures import KeyFigures, key_figures
+from revdesk.demo.forecast_calls import CallBook
 from revdesk.demo.generator import BATCH_TABLES, ORG_TABLES, DemoGenerator
 from revdesk.demo.model import STAGE_NAMES, DemoParameters, as_dict
 from revdesk.demo.records import Starts
@@ -95,7 +96,11 @@ def build_demo(
         for name, frame in generator.organisation().items():
             _write(writer, name, frame)
         _write_defects(writer, run.id, generator.organisation_defects())
-        _write_batches(writer, generator, run.id, progress)
+        org = generator.organisation()
+        calls = CallBook(world, org["users"], org["exchange_rates"], seed=seed)
+        _write_batches(writer, generator, run.id, progress, calls.observe)
+        start = writer.reserve("forecast_submissions", 0).start
+        _write(writer, "forecast_submissions", calls.frame(start=start))
         _write_approvals(writer, world, seed)
         writer.finish()
         run.finished_at = utcnow()
@@ -148,7 +153,11 @@ def _write(writer: BulkWriter, name: str, frame: pl.DataFrame) -> None:
 
 
 def _write_batches(
-    writer: BulkWriter, generator: DemoGenerator, run_id: int, progress: Progress | None
+    writer: BulkWriter,
+    generator: DemoGenerator,
+    run_id: int,
+    progress: Progress | None,
+    observe: Callable[[dict[str, pl.DataFrame]], None],
 ) -> None:
     """Generate and write the opportunities batch by batch."""
     done, total = 0, generator.world.scale
@@ -158,6 +167,7 @@ def _write_batches(
         for name in BATCH_TABLES:
             _write(writer, name, rows.frames[name])
         _write_defects(writer, run_id, rows.defects)
+        observe(rows.frames)
         done += size
         if progress is not None:
             progress(done, total)

@@ -28,7 +28,8 @@ later.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -39,6 +40,7 @@ import polars as pl
 from revdesk.core.clock import start_of_day
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.crm.asof import UTC_MICROS as UTC
+from revdesk.forecast.calibrate import calibrate
 from revdesk.forecast.markov_fit import (
     BUCKET_WEEKS,
     POOLED,
@@ -53,7 +55,7 @@ from revdesk.forecast.pipeline_methods import past_effects, past_statistics, too
 from revdesk.forecast.simulate import simulate
 from revdesk.forecast.timeline import AsOf, QuarterStats
 
-__all__ = ["MAX_DAYS", "POOLED", "Chain", "estimate", "markov", "win_within"]
+__all__ = ["MAX_DAYS", "POOLED", "Chain", "estimate", "markov", "simulated_markov", "win_within"]
 
 MAX_DAYS: Final = 365  # days in stage beyond which time no longer changes the odds
 MIN_MOVES: Final = 30
@@ -118,29 +120,59 @@ def _horizon(snap: AsOf) -> tuple[int, int]:
     return max(0, (snap.period.start - day).days - 1), max(0, (snap.period.end - day).days)
 
 
-def markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
-    """The Markov forecast: expected value and P10/P50/P90 from the scenario simulation."""
+@dataclass(frozen=True, eq=False)
+class _Expected:
+    """The chain fitted at T and what it expects: enough for the point and the distribution."""
+
+    stats: list[QuarterStats]
+    chain: Chain
+    book: pl.DataFrame
+    p: Floats
+    extra: Floats
+    window_start: datetime
+
+    @property
+    def point(self) -> float:
+        return float(self.p @ self.book["value"].to_numpy().astype(np.float64)) + float(
+            self.extra.mean()
+        )
+
+
+def _expected(snap: AsOf, lookback: int) -> _Expected | str:
+    """Fit the chain on the stays known at T and give every open deal its probability."""
     stats = past_statistics(snap, lookback)
     reason = too_little_history(snap, stats)
     if reason is not None:
-        return MethodResult.skipped(Method.MARKOV, reason)
+        return reason
     window_start = start_of_day(stats[0].quarter.start)
     stays = stage_stays(snap).filter(
         pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(window_start, dtype=UTC))
     )
     main = estimate(snap, window_start, snap.at, stays=stays)
     if main.moves < MIN_MOVES:
-        return MethodResult.skipped(
-            Method.MARKOV,
+        return (
             f"only {main.moves} stage moves known between {window_start:%Y-%m-%d} and "
-            f"{snap.at:%Y-%m-%d}; needs {MIN_MOVES}",
+            f"{snap.at:%Y-%m-%d}; needs {MIN_MOVES}"
         )
-    stages = list(main.stages)
-    book = snap.book.filter(pl.col("stage").is_in(stages))
+    book = snap.book.filter(pl.col("stage").is_in(list(main.stages)))
     first, last = _horizon(snap)
-    expected = _deal_probabilities(
-        main, book, snap.calendar, day=snap.at.date(), first=first, last=last
-    )
+    p = _deal_probabilities(main, book, snap.calendar, day=snap.at.date(), first=first, last=last)
+    extra = np.array([s.created_after for s in stats])
+    return _Expected(stats, main, book, p, extra, window_start)
+
+
+def markov(snap: AsOf) -> MethodResult:
+    """The Markov forecast: expected value, P10/P50/P90 with the interval calibrated."""
+    return calibrate(snap, simulated_markov(snap), simulated_markov)
+
+
+def simulated_markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
+    """The Markov forecast with the scenario simulation's own P10/P50/P90."""
+    fit = _expected(snap, lookback)
+    if isinstance(fit, str):
+        return MethodResult.skipped(Method.MARKOV, fit)
+    main, book, expected = fit.chain, fit.book, fit.p
+    stages = list(main.stages)
 
     def predict(past: pl.DataFrame, stats: QuarterStats) -> Floats:
         day = stats.moment.date()
@@ -153,11 +185,10 @@ def markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
         )
         return p
 
-    shifts = past_effects(snap, stats, predict)
+    shifts = past_effects(snap, fit.stats, predict)
     values = book["value"].to_numpy().astype(np.float64)
-    extra = np.array([s.created_after for s in stats])
-    samples = simulate(float(snap.won_so_far), values, expected, extra, shifts=shifts)
-    point = float(snap.won_so_far) + float(expected @ values) + float(extra.mean())
+    samples = simulate(float(snap.won_so_far), values, expected, fit.extra, shifts=shifts)
+    point = float(snap.won_so_far) + fit.point
     p10, p50, p90 = quantiles(samples)
     return MethodResult(
         Method.MARKOV,
@@ -168,6 +199,7 @@ def markov(snap: AsOf, *, lookback: int = 4) -> MethodResult:
         probabilities=pl.DataFrame({"id": book["id"], "p": expected}),
         samples=samples,
         note=(
-            f"{main.moves:,} stage moves since {window_start:%Y-%m-%d}; {book.height:,} open deals"
+            f"{main.moves:,} stage moves since {fit.window_start:%Y-%m-%d}; "
+            f"{book.height:,} open deals"
         ),
     )

@@ -141,7 +141,7 @@ class Timeline:
         self.__books = _Lru(512)
         self.__won = _Lru(512)
         self.__stats = _Lru(2048)
-        self._memo = _Lru(64)
+        self._memo = _Lru(1024)  # trained models and past forecasts (calibration)
 
     def as_of(self, at: datetime, period: FiscalPeriod) -> AsOf:
         """The snapshot a forecast of `period` as of `at` is computed from."""
@@ -354,6 +354,15 @@ class AsOf:
         end = end_of_day(quarter.end)
         self._guard(end, f"outcome of {quarter.label}")
         return self.__timeline._closed(end, quarter)
+
+    def earlier(self, quarter: FiscalPeriod) -> AsOf:
+        """The snapshot for a quarter that ended by `at`, at the same offset into it as `at` is
+        into the period (before its start when `at` is before the period's): what the methods
+        would have been given then, to score them out of sample (`revdesk.forecast.calibrate`)."""
+        self._guard(end_of_day(quarter.end), f"outcome of {quarter.label}")
+        offset = timedelta(days=(self.at.date() - self.period.start).days)
+        moment = end_of_day(min(quarter.start + offset, quarter.end))
+        return AsOf(self.__timeline, moment, quarter)
 
     def memo(self, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
         """Reuse a result across snapshots; `key` must determine it (e.g. name its quarters)."""

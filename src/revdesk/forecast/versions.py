@@ -19,6 +19,7 @@ too. It also returns `last_touch_at`: the latest change of any tracked field at 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -166,6 +167,23 @@ class Versions:
             .with_columns(stamp.alias("_at"))
             .set_sorted("_at")
         )
+        return self._finish(left).drop("as_of").sort("id")
+
+    def states_at(self, moments: Sequence[datetime]) -> pl.DataFrame:
+        """`state_at` of every moment in one join, stacked, the moment first as `as_of`."""
+        stamps = pl.DataFrame(
+            {"_at": [ensure_utc(m, where="states_at") for m in moments]},
+            schema={"_at": UTC_MICROS},
+        )
+        left = (
+            self._opportunities.join(stamps, how="cross")
+            .filter(pl.col("created_at") <= pl.col("_at"))
+            .sort("_at")
+        )
+        return self._finish(left).sort("as_of", "id")
+
+    def _finish(self, left: pl.DataFrame) -> pl.DataFrame:
+        """The versions in force at each row's `_at` (sorted), with the columns of `as_of`."""
         joined = left.join_asof(
             self._versions,
             left_on="_at",
@@ -181,7 +199,7 @@ class Versions:
             .with_columns(
                 closed.alias("is_closed"),
                 (pl.col("status") == StageStatus.WON.value).alias("is_won"),
-                pl.when(closed & (pl.col("_closed_at") <= stamp))
+                pl.when(closed & (pl.col("_closed_at") <= pl.col("_at")))
                 .then(pl.col("_closed_at"))
                 .when(closed)
                 .then(pl.col("_stage_at"))
@@ -190,6 +208,7 @@ class Versions:
                 pl.coalesce(touched, pl.col("created_at")).alias("last_touch_at"),
             )
             .select(
+                pl.col("_at").alias("as_of"),
                 "id",
                 *self._keep,
                 "created_at",
@@ -203,7 +222,6 @@ class Versions:
                 "amount_changes",
                 "last_touch_at",
             )
-            .sort("id")
         )
 
 

@@ -42,12 +42,20 @@ import polars as pl
 
 from revdesk.core.clock import end_of_day
 from revdesk.core.fiscal import FiscalPeriod
+from revdesk.forecast.calibrate import calibrate
 from revdesk.forecast.model import Method, MethodResult, money, quantiles
 from revdesk.forecast.pipeline_methods import past_effects, past_statistics, too_little_history
 from revdesk.forecast.simulate import logit, simulate
 from revdesk.forecast.timeline import AsOf, QuarterStats
 
-__all__ = ["FEATURES", "WinModel", "features", "train", "win_probability"]
+__all__ = [
+    "FEATURES",
+    "WinModel",
+    "features",
+    "simulated_win_probability",
+    "train",
+    "win_probability",
+]
 
 TRAIN_QUARTERS: Final = 8
 TRAIN_WEEKS: Final = (1, 3, 5, 7, 9, 11, 13)
@@ -224,22 +232,37 @@ def _train(snap: AsOf, quarters: list[FiscalPeriod]) -> WinModel | str:
     )
 
 
-def win_probability(snap: AsOf, *, lookback: int = 4) -> MethodResult:
-    """The model's expected value and P10/P50/P90 for the period."""
+def _expected(snap: AsOf, lookback: int) -> tuple[WinModel, list[QuarterStats], Floats] | str:
+    """The trained model, the lookback statistics and each open deal's p, or why not."""
     if snap.at.date() < snap.period.start:
-        return MethodResult.skipped(
-            Method.WIN_PROBABILITY,
-            f"the model forecasts the quarter under way; {snap.period.label} has not started",
-        )
+        return f"the model forecasts the quarter under way; {snap.period.label} has not started"
     stats = past_statistics(snap, lookback)
     reason = too_little_history(snap, stats)
     if reason is not None:
-        return MethodResult.skipped(Method.WIN_PROBABILITY, reason)
+        return reason
     model = train(snap)
     if isinstance(model, str):
-        return MethodResult.skipped(Method.WIN_PROBABILITY, model)
-    days_left = (snap.period.end - snap.at.date()).days
-    p = model.predict(snap.book, days_left)
+        return model
+    return model, stats, model.predict(snap.book, (snap.period.end - snap.at.date()).days)
+
+
+def _point(snap: AsOf, stats: list[QuarterStats], p: Floats) -> float:
+    values = snap.book["value"].to_numpy().astype(np.float64)
+    extra = float(np.mean([s.created_after for s in stats]))
+    return float(snap.won_so_far) + float(p @ values) + extra
+
+
+def win_probability(snap: AsOf) -> MethodResult:
+    """The model's expected value and P10/P50/P90, the interval calibrated on its record."""
+    return calibrate(snap, simulated_win_probability(snap), simulated_win_probability)
+
+
+def simulated_win_probability(snap: AsOf, *, lookback: int = 4) -> MethodResult:
+    """The model's expected value with the scenario simulation's own P10/P50/P90."""
+    fit = _expected(snap, lookback)
+    if isinstance(fit, str):
+        return MethodResult.skipped(Method.WIN_PROBABILITY, fit)
+    model, stats, p = fit
     values = snap.book["value"].to_numpy().astype(np.float64)
 
     def predict(book: pl.DataFrame, stats: QuarterStats) -> Floats:
@@ -248,7 +271,7 @@ def win_probability(snap: AsOf, *, lookback: int = 4) -> MethodResult:
     shifts = past_effects(snap, stats, predict)
     extra = np.array([s.created_after for s in stats])
     samples = simulate(float(snap.won_so_far), values, p, extra, shifts=shifts)
-    point = float(snap.won_so_far) + float(p @ values) + float(extra.mean())
+    point = _point(snap, stats, p)
     p10, p50, p90 = quantiles(samples)
     return MethodResult(
         Method.WIN_PROBABILITY,

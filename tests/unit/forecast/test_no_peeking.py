@@ -139,3 +139,12 @@ def test_knowing_the_later_events_would_have_changed_the_answer(
 
     assert knowing.ran, knowing.skipped_reason
     assert full.point != knowing.point
+
+
+@pytest.mark.parametrize("method", [Method.MARKOV, Method.WIN_PROBABILITY])
+def test_the_intervals_compared_are_calibrated_on_past_forecasts(
+    results: dict[str, list[MethodResult]], method: Method
+) -> None:
+    full = next(r for r in results["full"] if r.method is method)
+
+    assert "simulated interval stretched" in full.note  # not the simulation-only fallback

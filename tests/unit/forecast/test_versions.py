@@ -30,6 +30,18 @@ def test_state_at_equals_as_of(days: int, seconds: int) -> None:
     assert_frame_equal(actual.drop("last_touch_at"), expected)
 
 
+def test_many_moments_in_one_join_equal_each_moment_alone() -> None:
+    moments = [START - timedelta(days=3), START + timedelta(days=200), NOW]
+
+    stacked = VERSIONS.states_at(moments)
+
+    assert stacked["as_of"].unique(maintain_order=True).to_list() == moments[1:]  # none before
+    for moment in moments:
+        alone = VERSIONS.state_at(moment)
+        at_moment = stacked.filter(pl.col("as_of") == moment).drop("as_of")
+        assert_frame_equal(at_moment, alone)
+
+
 def test_exact_change_moments_belong_to_the_new_value() -> None:
     moments = DATA.history["changed_at"].unique().sort().to_list()[::97]
 
