@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import polars as pl
@@ -29,19 +29,43 @@ from revdesk.pipeline.report import (
 
 
 def load_frames(session: Session, *, base_currency: str) -> CrmFrames:
-    """Every frame a report needs, read in bulk inside the caller's unit of work."""
+    """Every frame a report needs, read in bulk (and at once) inside the caller's unit of work."""
+    (opps, history, stages, users, teams, accounts, products, quotes, lines, contacts) = (
+        frames.read_frames(
+            session,
+            [
+                frames.OPPORTUNITIES,
+                _HISTORY,
+                frames.STAGES,
+                frames.USERS,
+                frames.TEAMS,
+                frames.ACCOUNTS,
+                frames.PRODUCTS,
+                frames.QUOTES,
+                frames.QUOTE_LINES,
+                frames.CONTACTS,
+            ],
+        )
+    )
     return CrmFrames(
-        opportunities=frames.opportunities(session),
-        history=frames.history(session),
-        stages=frames.stages(session),
-        users=frames.users(session),
-        teams=frames.teams(session),
-        accounts=frames.accounts(session),
-        products=frames.products(session),
-        quote_lines=frames.primary_quote_lines(session),
-        contacts=frames.contacts(session),
+        opportunities=opps,
+        history=history,
+        stages=stages.sort("sort_order"),
+        users=users,
+        teams=teams,
+        accounts=accounts,
+        products=products,
+        quote_lines=frames.primary_lines(quotes, lines),
+        contacts=contacts,
         rates=frames.rate_table(session, base_currency),
     )
+
+
+# The history without who made each change: no report or rule reads it.
+_HISTORY = replace(
+    frames.HISTORY,
+    schema={k: v for k, v in frames.HISTORY.schema.items() if k != "changed_by_id"},
+)
 
 
 def pipeline_report(
