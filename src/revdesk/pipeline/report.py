@@ -21,7 +21,7 @@ import polars as pl
 from revdesk.core.errors import InvalidInput
 from revdesk.core.fiscal import FiscalCalendar, FiscalPeriod
 from revdesk.core.fx import RateTable
-from revdesk.crm.asof import as_of
+from revdesk.crm.asof import FieldHistory, as_of_each, split_history
 from revdesk.pipeline.deals import deals as deals_frame
 from revdesk.pipeline.flow import slippage, stage_conversion, stage_path, time_in_stage
 from revdesk.pipeline.metrics import (
@@ -67,17 +67,28 @@ class PipelineReport:
 
 def snapshot(data: CrmFrames, at: datetime) -> pl.DataFrame:
     """The deals frame as of `at`, amounts converted at the rate in force on `at`'s date."""
-    state = as_of(data.opportunities, data.history, data.stages, at, keep=KEEP)
-    return deals_frame(
-        state,
-        users=data.users,
-        teams=data.teams,
-        accounts=data.accounts,
-        products=data.products,
-        quote_lines=data.quote_lines,
-        rates=data.rates,
-        rate_day=at.date(),
-    )
+    return snapshots(data, [at])[0]
+
+
+def snapshots(
+    data: CrmFrames, moments: Sequence[datetime], *, history: FieldHistory | None = None
+) -> list[pl.DataFrame]:
+    """`snapshot` at each moment, the history arranged once (pass `split_history` to share)."""
+    split = history if history is not None else split_history(data.history)
+    states = as_of_each(data.opportunities, split, data.stages, moments, keep=KEEP)
+    return [
+        deals_frame(
+            state,
+            users=data.users,
+            teams=data.teams,
+            accounts=data.accounts,
+            products=data.products,
+            quote_lines=data.quote_lines,
+            rates=data.rates,
+            rate_day=moment.date(),
+        )
+        for state, moment in zip(states, moments, strict=True)
+    ]
 
 
 def current(data: CrmFrames, at: datetime) -> pl.DataFrame:
@@ -122,10 +133,11 @@ def build_report(
     period = calendar.quarter(at.date())
     first_quarter = calendar.previous(calendar.previous(calendar.previous(period)))
     start, end = first_quarter.start, at.date()
-    now = snapshot(data, at)
-    path = stage_path(data.history, data.stages, at)
     period_start = datetime.combine(period.start, time.min, tzinfo=UTC)
-    before = snapshot(data, period_start)  # the period contains `at`, so this is not later
+    split = split_history(data.history)
+    # the period contains `at`, so its start is not later
+    now, before = snapshots(data, [at, period_start], history=split)
+    path = stage_path(split.rows("stage"), data.stages, at)
     outcome = outcomes(now, start, end, calendar, by=by)
     sections = {
         "pipeline_by_stage": pipeline_by_stage(now, data.stages, calendar, by=by),
