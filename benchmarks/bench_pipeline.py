@@ -56,16 +56,27 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(label: str, work):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    """Run `work`, print its wall-clock and CPU seconds (this process, all threads)."""
+    start, cpu = time.perf_counter(), _cpu()
     result = work()
     seconds = time.perf_counter() - start
-    print(f"  {label:<34} {seconds:7.2f} s", flush=True)
+    print(f"  {label:<34} {seconds:7.2f} s   cpu {_cpu() - cpu:6.2f} s", flush=True)
     return result, seconds
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def analytics(url: str) -> None:
     """Read, report and hygiene on `url`; then the pandas comparison. Prints the figures."""
+    cpu = _cpu()
     db = Database.connect(url)
     with db.uow() as uow:
         data, read = _timed(
@@ -92,7 +103,10 @@ def analytics(url: str) -> None:
 
     _, rules = _timed("hygiene run (default rules)", hygiene)
     total = read + report + rules
-    print(f"  TOTAL read + report + hygiene      {total:7.2f} s   peak RSS {_peak_mib():,.0f} MiB")
+    print(
+        f"  TOTAL read + report + hygiene      {total:7.2f} s   cpu {_cpu() - cpu:6.2f} s   "
+        f"peak RSS {_peak_mib():,.0f} MiB   load {_load()}"
+    )
     compare(data)
 
 

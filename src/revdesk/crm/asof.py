@@ -181,7 +181,7 @@ def split_history(history: Frame) -> FieldHistory:
     if unknown.height:
         names = ", ".join(sorted(unknown["field"].to_list()))
         raise InvalidInput(f"history has untracked field(s): {names}", where="as_of")
-    return FieldHistory.of(hist.filter(pl.col("field").is_not_null()))
+    return FieldHistory.of(hist, list(TRACKED_FIELDS))
 
 
 def as_of_many(

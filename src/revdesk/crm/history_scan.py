@@ -15,14 +15,14 @@ changes as they happen): `ordered` checks that in one linear pass and sorts only
 
 Example::
 
-    split = FieldHistory.of(history)
+    split = FieldHistory.of(history, ["stage", "amount"])
     stage_rows = split.rows("stage")            # ordered by opportunity_id, changed_at, id
     seen = last_seen(stage_rows, moment)        # one row per opportunity: its stage at `moment`
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -56,11 +56,15 @@ class FieldHistory:
     schema: pl.Schema
 
     @classmethod
-    def of(cls, history: pl.DataFrame) -> FieldHistory:
-        """Split `history` (any order) by its `field` column."""
-        rows = ordered(history)
-        parts = rows.partition_by("field", as_dict=True, maintain_order=True, include_key=False)
-        return cls({str(key[0]): part for key, part in parts.items()}, rows.drop("field").schema)
+    def of(cls, history: pl.DataFrame, fields: Sequence[str]) -> FieldHistory:
+        """Split `history` (any order) by its `field` column into `fields` (others are dropped)."""
+        rows = ordered(history).lazy()
+        # Filters run together beat partition_by's hashing of the text column by 2-3x here.
+        parts = pl.collect_all(
+            [rows.filter(pl.col("field") == name).drop("field") for name in fields],
+            engine="in-memory",
+        )
+        return cls(dict(zip(fields, parts, strict=True)), history.drop("field").schema)
 
     def rows(self, field: str) -> pl.DataFrame:
         """The rows of `field` in order (none when the field never changed)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from functools import cached_property
 
 import polars as pl
 
@@ -23,6 +24,7 @@ from revdesk.core.fiscal import FiscalCalendar, FiscalPeriod
 from revdesk.core.fx import RateTable
 from revdesk.crm.asof import FieldHistory, as_of_each, split_history
 from revdesk.pipeline.deals import deals as deals_frame
+from revdesk.pipeline.deals import main_products
 from revdesk.pipeline.flow import slippage, stage_conversion, stage_path, time_in_stage
 from revdesk.pipeline.metrics import (
     cohorts,
@@ -51,6 +53,11 @@ class CrmFrames:
     quote_lines: pl.DataFrame
     contacts: pl.DataFrame
     rates: RateTable
+
+    @cached_property
+    def main_products(self) -> pl.DataFrame:
+        """Per opportunity, the product of its largest primary-quote line (computed once)."""
+        return main_products(self.quote_lines, self.products)
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,7 @@ def snapshots(
             users=data.users,
             teams=data.teams,
             accounts=data.accounts,
-            products=data.products,
-            quote_lines=data.quote_lines,
+            main_products=data.main_products,
             rates=data.rates,
             rate_day=moment.date(),
         )
@@ -99,8 +105,7 @@ def current(data: CrmFrames, at: datetime) -> pl.DataFrame:
         users=data.users,
         teams=data.teams,
         accounts=data.accounts,
-        products=data.products,
-        quote_lines=data.quote_lines,
+        main_products=data.main_products,
         rates=data.rates,
         rate_day=at.date(),
     )

@@ -106,7 +106,11 @@ def hygiene_run(
     session: Session, *, config: HygieneConfig, now: datetime, base_currency: str
 ) -> HygieneResult:
     """Evaluate the hygiene rules over the current state of every deal and contact."""
-    data = load_frames(session, base_currency=base_currency)
+    return hygiene_of(load_frames(session, base_currency=base_currency), config=config, now=now)
+
+
+def hygiene_of(data: CrmFrames, *, config: HygieneConfig, now: datetime) -> HygieneResult:
+    """The hygiene run over frames already read."""
     deals = current(data, now)
     flags = evaluate(
         config,
@@ -118,6 +122,24 @@ def hygiene_run(
     )
     scores = quality_scores(flags, deals, fields=checked_fields(config))
     return HygieneResult(now, flags, scores, fix_list(flags, deals, users=data.users))
+
+
+def pipeline_review(
+    session: Session,
+    *,
+    at: datetime,
+    now: datetime,
+    calendar: FiscalCalendar,
+    base_currency: str,
+    by: list[str],
+    config: HygieneConfig | None,
+    targets: pl.DataFrame | None = None,
+) -> tuple[PipelineReport, HygieneResult | None]:
+    """The pipeline report and, given rules, the hygiene run, from one read of the CRM."""
+    data = load_frames(session, base_currency=base_currency)
+    check_moment(data, at, now)
+    report = build_report(data, at=at, calendar=calendar, by=by, targets=targets)
+    return report, None if config is None else hygiene_of(data, config=config, now=now)
 
 
 def stage_discipline(
