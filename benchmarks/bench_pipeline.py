@@ -237,10 +237,11 @@ def _built(admin, url: str) -> int | None:  # type: ignore[no-untyped-def]
     try:
         with engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM opportunities")).scalar_one())
-    except Exception:  # noqa: BLE001 - a half-built database is rebuilt
+    except Exception:  # a half-built database is rebuilt
         return None
     finally:
         engine.dispose()
+
 
 if __name__ == "__main__":
     main()
