@@ -135,12 +135,17 @@ _TEXT_TIMESTAMP = "%Y-%m-%d %H:%M:%S%.f"
 
 @dataclass(frozen=True)
 class FrameQuery:
-    """Columns `schema` of `table`, optionally filtered; `parts` > 1 reads id ranges at once."""
+    """Columns `schema` of `table`, optionally filtered.
+
+    `bulk` marks a table big enough for the Arrow reader (on PostgreSQL, when the caller has not
+    written); `parts` > 1 reads it as that many id ranges at once.
+    """
 
     table: Table
     schema: Mapping[str, pl.DataType]
     where: ColumnElement[bool] | None = None
     parts: int = 1
+    bulk: bool = False
 
 
 def read_frame(
@@ -155,8 +160,13 @@ def read_frame(
 
 
 def read_frames(session: Session, queries: Sequence[FrameQuery]) -> list[pl.DataFrame]:
-    """Several typed frames, sorted by id; on PostgreSQL read concurrently from one snapshot."""
-    reader = snapshot_reader(session)
+    """Several typed frames, sorted by id; on PostgreSQL read concurrently from one snapshot.
+
+    A batch with a `bulk` query is read entirely through the Arrow reader, so that every frame
+    comes from one snapshot; other batches are read on the session's connection.
+    """
+    bulk = any(query.bulk for query in queries)
+    reader = snapshot_reader(session) if bulk else None
     if reader is None:
         return [_read_on_session(session, query) for query in queries]
     plans = [_split(session, query) for query in queries]
@@ -267,17 +277,17 @@ def _typed(name: str, dtype: pl.DataType) -> pl.Expr:
     return text.cast(dtype)
 
 
-OPPORTUNITIES: Final = FrameQuery(Opportunity.__table__, OPPORTUNITY_FRAME)  # type: ignore[arg-type]
+OPPORTUNITIES: Final = FrameQuery(Opportunity.__table__, OPPORTUNITY_FRAME, bulk=True)  # type: ignore[arg-type]
 # The 1,000,000-deal company has 11.6 M history rows: read them as three id ranges at once.
-HISTORY: Final = FrameQuery(OpportunityHistory.__table__, HISTORY_FRAME, parts=3)  # type: ignore[arg-type]
+HISTORY: Final = FrameQuery(OpportunityHistory.__table__, HISTORY_FRAME, parts=3, bulk=True)  # type: ignore[arg-type]
 STAGES: Final = FrameQuery(Stage.__table__, STAGE_FRAME)  # type: ignore[arg-type]
 USERS: Final = FrameQuery(User.__table__, USER_FRAME)  # type: ignore[arg-type]
 TEAMS: Final = FrameQuery(Team.__table__, TEAM_FRAME)  # type: ignore[arg-type]
 ACCOUNTS: Final = FrameQuery(Account.__table__, ACCOUNT_FRAME)  # type: ignore[arg-type]
-CONTACTS: Final = FrameQuery(Contact.__table__, CONTACT_FRAME)  # type: ignore[arg-type]
+CONTACTS: Final = FrameQuery(Contact.__table__, CONTACT_FRAME, bulk=True)  # type: ignore[arg-type]
 PRODUCTS: Final = FrameQuery(Product.__table__, PRODUCT_FRAME)  # type: ignore[arg-type]
-QUOTES: Final = FrameQuery(Quote.__table__, QUOTE_FRAME)  # type: ignore[arg-type]
-QUOTE_LINES: Final = FrameQuery(QuoteLine.__table__, QUOTE_LINE_FRAME)  # type: ignore[arg-type]
+QUOTES: Final = FrameQuery(Quote.__table__, QUOTE_FRAME, bulk=True)  # type: ignore[arg-type]
+QUOTE_LINES: Final = FrameQuery(QuoteLine.__table__, QUOTE_LINE_FRAME, bulk=True)  # type: ignore[arg-type]
 
 
 def opportunities(session: Session) -> pl.DataFrame:

@@ -6,6 +6,8 @@ value as text for Polars to parse again. The ADBC PostgreSQL driver reads `COPY 
 binary)` in C++ and returns Arrow columns: integers, timestamps, dates and booleans travel as
 binary, only text stays text, and no Python runs per row. Its calls release the GIL, so several
 reads run at once on separate connections (PostgreSQL formats one while the driver decodes another).
+Opening a connection costs a read of the type catalogue (tens of milliseconds), so this is for bulk
+reads only: `revdesk.crm.frames` reads small tables on the caller's connection.
 
 Consistency: those connections are not the caller's. Each one imports the snapshot of the caller's
 transaction (`pg_export_snapshot()` there, `SET TRANSACTION SNAPSHOT` here), so every frame shows
@@ -17,10 +19,11 @@ None and the caller reads on its own connection instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
 import polars as pl
@@ -45,24 +48,43 @@ class SnapshotReader:
 
     def read(self, sql: str) -> pl.DataFrame:
         """The result of one query, as a frame of Arrow-typed columns."""
+        return self.read_all([sql])[0]
+
+    def read_all(self, queries: Sequence[str]) -> list[pl.DataFrame]:
+        """The results of several queries, read concurrently, in the order given.
+
+        Each of up to WORKERS connections runs every WORKERS-th query in turn (connecting costs
+        a catalogue read, so connections are not opened per query); consecutive queries, such as
+        the parts of one table, therefore run at the same time.
+        """
+        lanes = min(WORKERS, len(queries))
+        found: dict[int, pl.DataFrame] = {}
+
+        def run(lane: int) -> None:
+            with self._transaction() as cursor:
+                for index in range(lane, len(queries), lanes):
+                    cursor.execute(queries[index])
+                    frame = pl.from_arrow(cursor.fetch_arrow_table())
+                    assert isinstance(frame, pl.DataFrame)
+                    found[index] = frame
+
+        if lanes == 1:
+            run(0)
+        else:
+            with ThreadPoolExecutor(max_workers=lanes) as pool:
+                list(pool.map(run, range(lanes)))
+        return [found[index] for index in range(len(queries))]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A cursor in a read-only transaction that has imported the snapshot."""
         with adbc.connect(self.uri, autocommit=True) as conn, conn.cursor() as cursor:
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
-                cursor.execute(sql)
-                table = cursor.fetch_arrow_table()
+                yield cursor
             finally:
                 cursor.execute("ROLLBACK")
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
-
-    def read_all(self, queries: Sequence[str]) -> list[pl.DataFrame]:
-        """The results of several queries, read concurrently, in the order given."""
-        if len(queries) < 2:
-            return [self.read(sql) for sql in queries]
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(queries))) as pool:
-            return list(pool.map(self.read, queries))
 
 
 def snapshot_reader(session: Session) -> SnapshotReader | None:

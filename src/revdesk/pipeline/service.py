@@ -30,12 +30,13 @@ from revdesk.pipeline.report import (
 
 def load_frames(session: Session, *, base_currency: str) -> CrmFrames:
     """Every frame a report needs, read in bulk (and at once) inside the caller's unit of work."""
-    (opps, history, stages, users, teams, accounts, products, quotes, lines, contacts) = (
+    # The history's parts first: the reader deals queries out to its connections in turn.
+    (history, opps, stages, users, teams, accounts, products, quotes, lines, contacts) = (
         frames.read_frames(
             session,
             [
-                frames.OPPORTUNITIES,
                 _HISTORY,
+                frames.OPPORTUNITIES,
                 frames.STAGES,
                 frames.USERS,
                 frames.TEAMS,
