@@ -118,6 +118,7 @@ DERIVED_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
 )
 
 Frame = pl.DataFrame | pl.LazyFrame
+_COLUMN_OF: Final = tuple(TRACKED_FIELDS.items())
 # the state columns, in output order
 _STATE_COLUMNS: Final = (
     "created_at",
@@ -172,8 +173,17 @@ def _by_id(opps: pl.DataFrame) -> pl.LazyFrame:
     return (opps if opps["id"].is_sorted() else opps.sort("id", nulls_last=True)).lazy()
 
 
-def split_history(history: Frame) -> FieldHistory:
-    """The history checked against HISTORY_SCHEMA and arranged for `as_of_each`."""
+def split_history(history: Frame, fields: Sequence[str] = tuple(TRACKED_FIELDS)) -> FieldHistory:
+    """The history checked against HISTORY_SCHEMA and arranged for `as_of_each`.
+
+    `as_of_each` reconstructs only `fields` (stage always among them); the other tracked columns
+    come back null, never the current value. A caller that needs fewer fields reads fewer rows.
+    """
+    if TrackedField.STAGE.value not in fields or set(fields) - set(TRACKED_FIELDS):
+        raise InvalidInput(
+            f"fields must include stage and name only tracked fields, not {list(fields)}",
+            where="as_of",
+        )
     hist = _checked(history, HISTORY_SCHEMA, "history").select(*HISTORY_SCHEMA).collect()
     unknown = hist.select(pl.col("field").unique()).filter(
         ~pl.col("field").is_in(list(TRACKED_FIELDS))
@@ -181,7 +191,7 @@ def split_history(history: Frame) -> FieldHistory:
     if unknown.height:
         names = ", ".join(sorted(unknown["field"].to_list()))
         raise InvalidInput(f"history has untracked field(s): {names}", where="as_of")
-    return FieldHistory.of(hist, list(TRACKED_FIELDS))
+    return FieldHistory.of(hist, [field for field in TRACKED_FIELDS if field in fields])
 
 
 def as_of_many(
@@ -285,7 +295,7 @@ def _reconstruct(
     at = pl.lit(moment, dtype=UTC_MICROS)
     # Ids in order on both sides make every join below a merge join (no hash table).
     frame = opps.filter(pl.col("created_at") <= at).with_columns(pl.col("id").set_sorted())
-    for field in TRACKED_FIELDS:
+    for field in split.fields:
         rows = split.rows(field).lazy()
         changes: list[pl.Expr] = []
         if field == TrackedField.AMOUNT:  # only amounts report a change count
@@ -306,11 +316,13 @@ def _reconstruct(
         frame = frame.join(seen, on="id", how="left", maintain_order="left").join(
             ahead, on="id", how="left", maintain_order="left"
         )
+    if TrackedField.CLOSE_DATE.value in split.fields:
+        pushes = _close_date_pushes(split, moment)
+        frame = frame.join(pushes, on="id", how="left", maintain_order="left")
     return (
-        frame.join(_close_date_pushes(split, moment), on="id", how="left", maintain_order="left")
-        .with_columns(_resolved(field, column) for field, column in TRACKED_FIELDS.items())
+        frame.with_columns(_resolved(field, column, split.fields) for field, column in _COLUMN_OF)
         .join(stage_status, on="stage", how="left")
-        .with_columns(_derived(at))
+        .with_columns(_derived(at, split.fields))
         .select("id", *kept, *_STATE_COLUMNS, *DERIVED_SCHEMA)
         .sort("id")
     )
@@ -331,8 +343,10 @@ def _close_date_pushes(split: FieldHistory, moment: datetime) -> pl.LazyFrame:
     )
 
 
-def _resolved(field: str, column: str) -> pl.Expr:
+def _resolved(field: str, column: str, fields: Sequence[str]) -> pl.Expr:
     """Last seen new value, else the old value of the first later change, else current."""
+    if field not in fields:  # not reconstructed: unknown, never the current (future) value
+        return pl.lit(None, dtype=OPPORTUNITY_SCHEMA[column]).alias(column)
     return (
         pl.when(pl.col(f"seen_at_{field}").is_not_null())
         .then(_parsed(field, pl.col(f"seen_{field}")))
@@ -343,9 +357,15 @@ def _resolved(field: str, column: str) -> pl.Expr:
     )
 
 
-def _derived(at: pl.Expr) -> list[pl.Expr]:
+def _derived(at: pl.Expr, fields: Sequence[str]) -> list[pl.Expr]:
     """Status flags, closing moment, time in stage and counters (null status stays null)."""
     closed = pl.col("status") != StageStatus.OPEN.value
+
+    def counter(column: str, field: str) -> pl.Expr:
+        if field in fields:
+            return pl.col(column).fill_null(0)
+        return pl.lit(None, dtype=pl.Int64).alias(column)
+
     return [
         closed.alias("is_closed"),
         (pl.col("status") == StageStatus.WON.value).alias("is_won"),
@@ -355,8 +375,8 @@ def _derived(at: pl.Expr) -> list[pl.Expr]:
         .then(pl.col("seen_at_stage"))
         .alias("closed_at"),
         pl.coalesce("seen_at_stage", "created_at").alias("stage_entered_at"),
-        pl.col("close_date_pushes").fill_null(0),
-        pl.col("amount_changes").fill_null(0),
+        counter("close_date_pushes", TrackedField.CLOSE_DATE.value),
+        counter("amount_changes", TrackedField.AMOUNT.value),
     ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import polars as pl
@@ -288,6 +288,16 @@ CONTACTS: Final = FrameQuery(Contact.__table__, CONTACT_FRAME, bulk=True)  # typ
 PRODUCTS: Final = FrameQuery(Product.__table__, PRODUCT_FRAME)  # type: ignore[arg-type]
 QUOTES: Final = FrameQuery(Quote.__table__, QUOTE_FRAME, bulk=True)  # type: ignore[arg-type]
 QUOTE_LINES: Final = FrameQuery(QuoteLine.__table__, QUOTE_LINE_FRAME, bulk=True)  # type: ignore[arg-type]
+
+
+def history_query(fields: Sequence[str], columns: Sequence[str]) -> FrameQuery:
+    """The history rows of `fields` only, with `columns` of HISTORY_FRAME (read as HISTORY is)."""
+    table: Any = OpportunityHistory.__table__
+    return replace(
+        HISTORY,
+        schema={name: HISTORY_FRAME[name] for name in columns},
+        where=table.c.field.in_(list(fields)),
+    )
 
 
 def opportunities(session: Session) -> pl.DataFrame:

@@ -66,6 +66,11 @@ class FieldHistory:
         )
         return cls(dict(zip(fields, parts, strict=True)), history.drop("field").schema)
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields this split holds (whether or not they have rows)."""
+        return tuple(self.parts)
+
     def rows(self, field: str) -> pl.DataFrame:
         """The rows of `field` in order (none when the field never changed)."""
         found = self.parts.get(field)

@@ -37,11 +37,17 @@ from revdesk.pipeline.metrics import (
 from revdesk.pipeline.waterfall import waterfall
 
 KEEP = ("external_id", "account_id", "name", "type", "currency")
+# The tracked fields the report reconstructs: no section reads a past forecast category, so its
+# history (a quarter of all rows) is neither read nor split, and the snapshots' column is null.
+REPORT_FIELDS = ("stage", "amount", "close_date", "owner")
 
 
 @dataclass(frozen=True)
 class CrmFrames:
-    """The raw frames a report is computed from (see revdesk.crm.frames for their columns)."""
+    """The raw frames a report is computed from (see revdesk.crm.frames for their columns).
+
+    `history` needs the rows of REPORT_FIELDS only (others are ignored).
+    """
 
     opportunities: pl.DataFrame
     history: pl.DataFrame
@@ -73,7 +79,10 @@ class PipelineReport:
 
 
 def snapshot(data: CrmFrames, at: datetime) -> pl.DataFrame:
-    """The deals frame as of `at`, amounts converted at the rate in force on `at`'s date."""
+    """The deals frame as of `at`, amounts converted at the rate in force on `at`'s date.
+
+    Only REPORT_FIELDS are reconstructed: the forecast_category column is null.
+    """
     return snapshots(data, [at])[0]
 
 
@@ -81,7 +90,7 @@ def snapshots(
     data: CrmFrames, moments: Sequence[datetime], *, history: FieldHistory | None = None
 ) -> list[pl.DataFrame]:
     """`snapshot` at each moment, the history arranged once (pass `split_history` to share)."""
-    split = history if history is not None else split_history(data.history)
+    split = history if history is not None else split_history(data.history, REPORT_FIELDS)
     states = as_of_each(data.opportunities, split, data.stages, moments, keep=KEEP)
     return [
         deals_frame(
@@ -139,7 +148,7 @@ def build_report(
     first_quarter = calendar.previous(calendar.previous(calendar.previous(period)))
     start, end = first_quarter.start, at.date()
     period_start = datetime.combine(period.start, time.min, tzinfo=UTC)
-    split = split_history(data.history)
+    split = split_history(data.history, REPORT_FIELDS)
     # the period contains `at`, so its start is not later
     now, before = snapshots(data, [at, period_start], history=split)
     path = stage_path(split.rows("stage"), data.stages, at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -20,6 +20,7 @@ from revdesk.pipeline.hygiene import (
     quality_scores,
 )
 from revdesk.pipeline.report import (
+    REPORT_FIELDS,
     CrmFrames,
     PipelineReport,
     build_report,
@@ -62,10 +63,10 @@ def load_frames(session: Session, *, base_currency: str) -> CrmFrames:
     )
 
 
-# The history without who made each change: no report or rule reads it.
-_HISTORY = replace(
-    frames.HISTORY,
-    schema={k: v for k, v in frames.HISTORY.schema.items() if k != "changed_by_id"},
+# Only the history the report and the rules read: no forecast_category rows (a quarter of the
+# rows; see REPORT_FIELDS) and not who made each change.
+_HISTORY = frames.history_query(
+    REPORT_FIELDS, [name for name in frames.HISTORY_FRAME if name != "changed_by_id"]
 )
 
 
