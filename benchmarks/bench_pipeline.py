@@ -10,6 +10,10 @@ open pipeline by stage, the win rate by rep, and the median sales cycle by segme
     .venv/bin/python benchmarks/bench_pipeline.py                    # 100,000 deals, PostgreSQL
     .venv/bin/python benchmarks/bench_pipeline.py --scale 1000000
     .venv/bin/python benchmarks/bench_pipeline.py --database sqlite
+    .venv/bin/python benchmarks/bench_pipeline.py --scale 1000000 --reuse   # keep the database
+
+With --reuse (PostgreSQL only) the database is kept after the run, and a later run with --reuse
+skips the build when the database already holds `--scale` opportunities.
 """
 
 from __future__ import annotations
@@ -52,16 +56,27 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(label: str, work):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    """Run `work`, print its wall-clock and CPU seconds (this process, all threads)."""
+    start, cpu = time.perf_counter(), _cpu()
     result = work()
     seconds = time.perf_counter() - start
-    print(f"  {label:<34} {seconds:7.2f} s", flush=True)
+    print(f"  {label:<34} {seconds:7.2f} s   cpu {_cpu() - cpu:6.2f} s", flush=True)
     return result, seconds
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def analytics(url: str) -> None:
     """Read, report and hygiene on `url`; then the pandas comparison. Prints the figures."""
+    cpu = _cpu()
     db = Database.connect(url)
     with db.uow() as uow:
         data, read = _timed(
@@ -88,7 +103,10 @@ def analytics(url: str) -> None:
 
     _, rules = _timed("hygiene run (default rules)", hygiene)
     total = read + report + rules
-    print(f"  TOTAL read + report + hygiene      {total:7.2f} s   peak RSS {_peak_mib():,.0f} MiB")
+    print(
+        f"  TOTAL read + report + hygiene      {total:7.2f} s   cpu {_cpu() - cpu:6.2f} s   "
+        f"peak RSS {_peak_mib():,.0f} MiB   load {_load()}"
+    )
     compare(data)
 
 
@@ -170,6 +188,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--database", default="postgresql", choices=["postgresql", "sqlite"])
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database; skip the build if it is there"
+    )
     parser.add_argument("--analytics", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.analytics:
@@ -186,17 +207,40 @@ def main() -> None:
             _child(url)
         return
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    url = make_url(POSTGRES).set(database=BENCH_DB).render_as_string(hide_password=False)
+    if args.reuse and _built(admin, url) == args.scale:
+        print(f"reusing {BENCH_DB} ({args.scale:,} opportunities)", flush=True)
+        _child(url)
+        return
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    url = make_url(POSTGRES).set(database=BENCH_DB).render_as_string(hide_password=False)
     try:
         _build(url, args.scale)
         _child(url)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
+        if not args.reuse:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _built(admin, url: str) -> int | None:  # type: ignore[no-untyped-def]
+    """Opportunities in the kept benchmark database, or None when there is none."""
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": BENCH_DB}
+        ).first()
+    if exists is None:
+        return None
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM opportunities")).scalar_one())
+    except Exception:  # a half-built database is rebuilt
+        return None
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ the state at `at` for the tracked fields stage, amount, close_date, forecast_cat
 entirely in columnar Polars (no per-row Python):
 
 1. keep the opportunities created at or before `at`;
-2. split the history once into *seen* rows (`changed_at <= at`) and *ahead* rows (`> at`), each
-   ordered by `changed_at` then history `id` (the insertion sequence breaks timestamp ties);
+2. arrange the history once (`split_history`): split by field, each part ordered by
+   opportunity, `changed_at`, then history `id` (the insertion sequence breaks timestamp ties);
+   rows at or before `at` are *seen*, later ones *ahead* (`revdesk.crm.history_scan`);
 3. per opportunity and field take the `new_value` of the last seen row, and the `old_value` of
    the first row ahead (the value just before the first later change);
 4. resolve each field: last seen `new_value`, else first-ahead `old_value`, else the current
@@ -32,6 +33,7 @@ Example::
 
     snapshot = as_of(opportunities, history, stages, datetime(2026, 3, 31, tzinfo=UTC))
     quarter_ends = as_of_many(opportunities, history, stages, moments, keep=["account_id"])
+    now, before = as_of_each(opportunities, split_history(history), stages, [now, start])
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import polars as pl
 
 from revdesk.core.clock import ensure_utc, utcnow
 from revdesk.core.errors import InvalidInput
+from revdesk.crm.history_scan import FieldHistory, first_ahead, last_seen, seen_count
 from revdesk.crm.model import StageStatus, TrackedField
 
 __all__ = [
@@ -56,8 +59,11 @@ __all__ = [
     "STAGE_STATUSES",
     "TRACKED_FIELDS",
     "UTC_MICROS",
+    "FieldHistory",
     "as_of",
+    "as_of_each",
     "as_of_many",
+    "split_history",
 ]
 
 UTC_MICROS: Final = pl.Datetime("us", "UTC")
@@ -112,6 +118,7 @@ DERIVED_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
 )
 
 Frame = pl.DataFrame | pl.LazyFrame
+_COLUMN_OF: Final = tuple(TRACKED_FIELDS.items())
 # the state columns, in output order
 _STATE_COLUMNS: Final = (
     "created_at",
@@ -125,32 +132,66 @@ _STATE_COLUMNS: Final = (
 
 def as_of(
     opportunities: Frame,
-    history: Frame,
+    history: Frame | FieldHistory,
     stages: pl.DataFrame,
     at: datetime,
     *,
     keep: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Return every opportunity created by `at` as it stood at `at`, sorted by id."""
-    moment = ensure_utc(at, where="as_of")
-    opps = _checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities")
-    hist = _checked(history, HISTORY_SCHEMA, "history")
-    stage_status = _checked_stages(stages)
+    return as_of_each(opportunities, history, stages, [at], keep=keep)[0]
+
+
+def as_of_each(
+    opportunities: Frame,
+    history: Frame | FieldHistory,
+    stages: pl.DataFrame,
+    moments: Sequence[datetime],
+    *,
+    keep: Sequence[str] = (),
+) -> list[pl.DataFrame]:
+    """Return `as_of` at each moment, the history arranged once (pass `split_history` to share)."""
+    instants = [ensure_utc(moment, where="as_of") for moment in moments]
+    opps = _by_id(_checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities").collect())
+    split = history if isinstance(history, FieldHistory) else split_history(history)
+    stage_status = _checked_stages(stages).lazy()
     kept = _checked_keep(keep, opps)
-    plan = _reconstruct(opps, hist, stage_status.lazy(), pl.lit(moment, dtype=UTC_MICROS), kept)
-    unknown_fields = hist.select(pl.col("field").unique()).filter(
-        ~pl.col("field").is_in(list(TRACKED_FIELDS))
-    )
+    plans = [_reconstruct(opps, split, stage_status, at, kept) for at in instants]
     try:
-        result, unknown = pl.collect_all([plan, unknown_fields])
+        # The in-memory engine keeps the sorted flags that make the joins merge joins.
+        results = pl.collect_all(plans, engine="in-memory")
     except pl.exceptions.InvalidOperationError as exc:
         detail = str(exc).splitlines()[0]
         raise InvalidInput(f"history value cannot be read: {detail}", where="as_of") from exc
+    for result in results:
+        _refuse_unknown_stages(result)
+    return results
+
+
+def _by_id(opps: pl.DataFrame) -> pl.LazyFrame:
+    """The opportunities in id order (the plan's merge joins rely on it)."""
+    return (opps if opps["id"].is_sorted() else opps.sort("id", nulls_last=True)).lazy()
+
+
+def split_history(history: Frame, fields: Sequence[str] = tuple(TRACKED_FIELDS)) -> FieldHistory:
+    """The history checked against HISTORY_SCHEMA and arranged for `as_of_each`.
+
+    `as_of_each` reconstructs only `fields` (stage always among them); the other tracked columns
+    come back null, never the current value. A caller that needs fewer fields reads fewer rows.
+    """
+    if TrackedField.STAGE.value not in fields or set(fields) - set(TRACKED_FIELDS):
+        raise InvalidInput(
+            f"fields must include stage and name only tracked fields, not {list(fields)}",
+            where="as_of",
+        )
+    hist = _checked(history, HISTORY_SCHEMA, "history").select(*HISTORY_SCHEMA).collect()
+    unknown = hist.select(pl.col("field").unique()).filter(
+        ~pl.col("field").is_in(list(TRACKED_FIELDS))
+    )
     if unknown.height:
         names = ", ".join(sorted(unknown["field"].to_list()))
         raise InvalidInput(f"history has untracked field(s): {names}", where="as_of")
-    _refuse_unknown_stages(result)
-    return result
+    return FieldHistory.of(hist, [field for field in TRACKED_FIELDS if field in fields])
 
 
 def as_of_many(
@@ -164,26 +205,20 @@ def as_of_many(
     """Return `as_of` at each moment, stacked, with the moment in an `as_of` column first."""
     if "as_of" in keep:
         raise InvalidInput("column 'as_of' is always returned; do not keep it", where="as_of_many")
-    # Collect once so that lazy sources are read once, not once per moment.
-    opps = _checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities").collect()
-    hist = _checked(history, HISTORY_SCHEMA, "history").collect()
-    # A backtest asks for a handful of moments, so a loop over moments (not rows) is fine.
-    frames = [_stamped(opps, hist, stages, moment, keep) for moment in moments]
-    if not frames:
-        return _stamped(opps.clear(), hist.clear(), stages, utcnow(), keep).clear()
-    return pl.concat(frames, how="vertical")
+    instants = [ensure_utc(moment, where="as_of_many") for moment in moments]
+    if not instants:
+        opps = _checked(opportunities, OPPORTUNITY_SCHEMA, "opportunities").collect().clear()
+        hist = _checked(history, HISTORY_SCHEMA, "history").collect().clear()
+        return _stamped(as_of(opps, hist, stages, utcnow(), keep=keep), utcnow()).clear()
+    states = as_of_each(opportunities, history, stages, instants, keep=keep)
+    return pl.concat(
+        [_stamped(state, at) for state, at in zip(states, instants, strict=True)], how="vertical"
+    )
 
 
-def _stamped(
-    opps: pl.DataFrame,
-    hist: pl.DataFrame,
-    stages: pl.DataFrame,
-    moment: datetime,
-    keep: Sequence[str],
-) -> pl.DataFrame:
-    """Return `as_of` at `moment` with the moment prepended as an `as_of` column."""
-    stamp = pl.lit(ensure_utc(moment, where="as_of_many"), dtype=UTC_MICROS).alias("as_of")
-    return as_of(opps, hist, stages, moment, keep=keep).select(stamp, pl.all())
+def _stamped(state: pl.DataFrame, moment: datetime) -> pl.DataFrame:
+    """`state` with the moment prepended as an `as_of` column."""
+    return state.select(pl.lit(moment, dtype=UTC_MICROS).alias("as_of"), pl.all())
 
 
 def _checked(frame: Frame, schema: Mapping[str, pl.DataType], name: str) -> pl.LazyFrame:
@@ -249,67 +284,69 @@ def _parsed(field: str, text: pl.Expr) -> pl.Expr:
     return text
 
 
-def _is(field: str) -> pl.Expr:
-    return pl.col("field") == field
-
-
 def _reconstruct(
     opps: pl.LazyFrame,
-    hist: pl.LazyFrame,
+    split: FieldHistory,
     stage_status: pl.LazyFrame,
-    at: pl.Expr,
+    moment: datetime,
     kept: list[str],
 ) -> pl.LazyFrame:
-    """Build the lazy plan described in the module docstring."""
-    seen = hist.filter(pl.col("changed_at") <= at)
-    ahead = hist.filter(pl.col("changed_at") > at)
-    # sort_by(...).last() inside the aggregation becomes a max-by per group: no global sort.
-    last_seen = seen.group_by("opportunity_id", "field").agg(
-        pl.col("new_value").sort_by("changed_at", "id").last().alias("seen"),
-        pl.col("changed_at").max().alias("seen_at"),
-        # A row with an unknown old value is a creation (or a first snapshot), not a change.
-        pl.col("old_value").is_not_null().sum().cast(pl.Int64).alias("changes"),
-    )
-    first_ahead = ahead.group_by("opportunity_id", "field").agg(
-        pl.col("old_value").sort_by("changed_at", "id").first().alias("ahead"),
-        pl.col("changed_at").min().alias("ahead_at"),
-    )
-    frame = opps.filter(pl.col("created_at") <= at)
-    for field in TRACKED_FIELDS:
-        frame = _joined(frame, last_seen, field, ("seen", "seen_at", "changes"))
-        frame = _joined(frame, first_ahead, field, ("ahead", "ahead_at"))
+    """Build the lazy plan described in the module docstring, for one moment."""
+    at = pl.lit(moment, dtype=UTC_MICROS)
+    # Ids in order on both sides make every join below a merge join (no hash table).
+    frame = opps.filter(pl.col("created_at") <= at).with_columns(pl.col("id").set_sorted())
+    for field in split.fields:
+        rows = split.rows(field).lazy()
+        changes: list[pl.Expr] = []
+        if field == TrackedField.AMOUNT:  # only amounts report a change count
+            # A row with an unknown old value is a creation (or a first snapshot), not a change.
+            rows = rows.with_columns(seen_count(pl.col("old_value").is_not_null()).alias("_n"))
+            changes = [pl.col("_n").alias("amount_changes")]
+        seen = last_seen(rows, moment).select(
+            pl.col("opportunity_id").set_sorted().alias("id"),
+            pl.col("new_value").alias(f"seen_{field}"),
+            pl.col("changed_at").alias(f"seen_at_{field}"),
+            *changes,
+        )
+        ahead = first_ahead(rows, moment).select(
+            pl.col("opportunity_id").set_sorted().alias("id"),
+            pl.col("old_value").alias(f"ahead_{field}"),
+            pl.col("changed_at").alias(f"ahead_at_{field}"),
+        )
+        frame = frame.join(seen, on="id", how="left", maintain_order="left").join(
+            ahead, on="id", how="left", maintain_order="left"
+        )
+    if TrackedField.CLOSE_DATE.value in split.fields:
+        pushes = _close_date_pushes(split, moment)
+        frame = frame.join(pushes, on="id", how="left", maintain_order="left")
     return (
-        frame.join(_close_date_pushes(seen), on="id", how="left")
-        .with_columns(_resolved(field, column) for field, column in TRACKED_FIELDS.items())
+        frame.with_columns(_resolved(field, column, split.fields) for field, column in _COLUMN_OF)
         .join(stage_status, on="stage", how="left")
-        .with_columns(_derived(at))
+        .with_columns(_derived(at, split.fields))
         .select("id", *kept, *_STATE_COLUMNS, *DERIVED_SCHEMA)
         .sort("id")
     )
 
 
-def _joined(
-    frame: pl.LazyFrame, groups: pl.LazyFrame, field: str, columns: tuple[str, ...]
-) -> pl.LazyFrame:
-    """Left-join one field's per-opportunity aggregates as `<column>_<field>` columns."""
-    picked = groups.filter(_is(field)).select(
-        pl.col("opportunity_id").alias("id"), *(pl.col(c).alias(f"{c}_{field}") for c in columns)
-    )
-    return frame.join(picked, on="id", how="left")
-
-
-def _close_date_pushes(seen: pl.LazyFrame) -> pl.LazyFrame:
+def _close_date_pushes(split: FieldHistory, moment: datetime) -> pl.LazyFrame:
     """Count, per opportunity, the seen close_date changes to a later date (both dates known)."""
+    # Only seen rows are parsed, so unreadable text recorded after the moment is not refused.
+    seen = (
+        split.rows(TrackedField.CLOSE_DATE.value)
+        .lazy()
+        .filter(pl.col("changed_at") <= pl.lit(moment, dtype=UTC_MICROS))
+    )
     later = _parsed("close_date", pl.col("new_value")) > _parsed("close_date", pl.col("old_value"))
-    return (
-        seen.filter(_is("close_date"))
-        .group_by(pl.col("opportunity_id").alias("id"))
-        .agg(later.sum().cast(pl.Int64).alias("close_date_pushes"))
+    return last_seen(seen.with_columns(seen_count(later).alias("pushes")), moment).select(
+        pl.col("opportunity_id").set_sorted().alias("id"),
+        pl.col("pushes").alias("close_date_pushes"),
     )
 
 
-def _resolved(field: str, column: str) -> pl.Expr:
+def _resolved(field: str, column: str, fields: Sequence[str]) -> pl.Expr:
     """Last seen new value, else the old value of the first later change, else current."""
+    if field not in fields:  # not reconstructed: unknown, never the current (future) value
+        return pl.lit(None, dtype=OPPORTUNITY_SCHEMA[column]).alias(column)
     return (
         pl.when(pl.col(f"seen_at_{field}").is_not_null())
         .then(_parsed(field, pl.col(f"seen_{field}")))
@@ -320,9 +357,15 @@ def _resolved(field: str, column: str) -> pl.Expr:
     )
 
 
-def _derived(at: pl.Expr) -> list[pl.Expr]:
+def _derived(at: pl.Expr, fields: Sequence[str]) -> list[pl.Expr]:
     """Status flags, closing moment, time in stage and counters (null status stays null)."""
     closed = pl.col("status") != StageStatus.OPEN.value
+
+    def counter(column: str, field: str) -> pl.Expr:
+        if field in fields:
+            return pl.col(column).fill_null(0)
+        return pl.lit(None, dtype=pl.Int64).alias(column)
+
     return [
         closed.alias("is_closed"),
         (pl.col("status") == StageStatus.WON.value).alias("is_won"),
@@ -332,8 +375,8 @@ def _derived(at: pl.Expr) -> list[pl.Expr]:
         .then(pl.col("seen_at_stage"))
         .alias("closed_at"),
         pl.coalesce("seen_at_stage", "created_at").alias("stage_entered_at"),
-        pl.col("close_date_pushes").fill_null(0),
-        pl.col("changes_amount").fill_null(0).alias("amount_changes"),
+        counter("close_date_pushes", TrackedField.CLOSE_DATE.value),
+        counter("amount_changes", TrackedField.AMOUNT.value),
     ]
 
 

@@ -15,7 +15,12 @@ from revdesk.core.errors import InvalidInput
 from revdesk.pipeline.grouping import check_slices
 from revdesk.pipeline.hygiene import default_config, load_config_file
 from revdesk.pipeline.render import OutputFormat, write
-from revdesk.pipeline.service import hygiene_run, pipeline_report, stage_discipline
+from revdesk.pipeline.service import (
+    HygieneResult,
+    hygiene_run,
+    pipeline_review,
+    stage_discipline,
+)
 
 pipeline_app = typer.Typer(help="Pipeline analytics.", no_args_is_help=True)
 hygiene_app = typer.Typer(help="CRM hygiene rules.", no_args_is_help=True)
@@ -25,6 +30,9 @@ AsOfOption = Annotated[
     typer.Option("--as-of", help="YYYY-MM-DD; the report as known at the end of that day"),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="where the report goes")]
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="hygiene rules YAML (default: the shipped set)")
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", help="file (xlsx, html) or folder (csv) to write")
 ]
@@ -76,17 +84,23 @@ def report(  # noqa: PLR0917 - Typer maps each parameter to an option
     targets: Annotated[
         Path | None, typer.Option("--targets", help="CSV of targets for coverage")
     ] = None,
+    with_hygiene: Annotated[
+        bool,
+        typer.Option("--hygiene", help="add the hygiene run's sections (one read of the CRM)"),
+    ] = False,
+    rules: RulesOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Pipeline by stage, coverage, conversion, win rates, cycle, velocity, waterfall, cohorts."""
     settings = settings_for(database)
     now = utcnow()
     moment, slices, goal = parse_as_of(as_of, now), parse_by(by), read_targets(targets)
+    config = load_config_file(rules) if rules is not None else default_config()
     if fmt is not OutputFormat.TABLE and output is None:
         raise InvalidInput(f"--format {fmt.value} needs --output PATH")
     db = open_database(settings)
     with db.uow() as uow:
-        result = pipeline_report(
+        result, checks = pipeline_review(
             uow.session,
             at=moment,
             now=now,
@@ -94,6 +108,7 @@ def report(  # noqa: PLR0917 - Typer maps each parameter to an option
             base_currency=settings.base_currency,
             by=slices,
             targets=goal,
+            config=config if with_hygiene else None,
         )
     db.dispose()
     heading = (
@@ -101,7 +116,10 @@ def report(  # noqa: PLR0917 - Typer maps each parameter to an option
         f"trailing year {result.trailing[0].label}..{result.trailing[1].label} "
         f"({result.base_currency})"
     )
-    written = write(result.sections, fmt, output=output, console=console, heading=heading)
+    sections = result.sections
+    if checks is not None:
+        sections = {**sections, **_hygiene_sections(checks, fmt)}
+    written = write(sections, fmt, output=output, console=console, heading=heading)
     if written is not None:
         console.print(f"[green]wrote {written}[/green]")
 
@@ -132,11 +150,23 @@ def discipline(
         console.print(f"[green]wrote {written}[/green]")
 
 
+def _hygiene_sections(result: HygieneResult, fmt: OutputFormat) -> dict[str, pl.DataFrame]:
+    """The hygiene sections; on screen, the first 50 flags and fixes with their key columns."""
+    sections = result.sections()
+    if fmt is not OutputFormat.TABLE:
+        return sections
+    return {
+        **sections,
+        "flags": result.flags.select("entity", "entity_id", "rule_id", "severity", "detail").head(
+            50
+        ),
+        "fix_list": result.fixes.select("owner", "severity", "name", "rule_id", "detail").head(50),
+    }
+
+
 @hygiene_app.command("run")
 def hygiene(
-    rules: Annotated[
-        Path | None, typer.Option("--rules", help="hygiene rules YAML (default: the shipped set)")
-    ] = None,
+    rules: RulesOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     output: OutputOption = None,
     database: DatabaseOption = None,
@@ -153,17 +183,8 @@ def hygiene(
         )
     db.dispose()
     heading = f"CRM hygiene at {result.now:%Y-%m-%d %H:%M} UTC: {result.flags.height:,} flags"
-    sections = result.sections()
-    if fmt is OutputFormat.TABLE:
-        sections = {
-            **sections,
-            "flags": result.flags.select(
-                "entity", "entity_id", "rule_id", "severity", "detail"
-            ).head(50),
-            "fix_list": result.fixes.select("owner", "severity", "name", "rule_id", "detail").head(
-                50
-            ),
-        }
-    written = write(sections, fmt, output=output, console=console, heading=heading)
+    written = write(
+        _hygiene_sections(result, fmt), fmt, output=output, console=console, heading=heading
+    )
     if written is not None:
         console.print(f"[green]wrote {written}[/green]")

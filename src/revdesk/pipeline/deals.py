@@ -34,12 +34,15 @@ def deals(
     users: pl.DataFrame,
     teams: pl.DataFrame,
     accounts: pl.DataFrame,
-    products: pl.DataFrame,
-    quote_lines: pl.DataFrame,
+    main_products: pl.DataFrame,
     rates: RateTable,
     rate_day: date,
 ) -> pl.DataFrame:
-    """Opportunities with rep, team, segment, region, product, manager_id and amount_base."""
+    """Opportunities with rep, team, segment, region, product, manager_id and amount_base.
+
+    `main_products` is `main_products(quote_lines, products)`: computed once, shared by the
+    several moments a report looks at.
+    """
     owners = users.join(
         teams.select(pl.col("id").alias("team_id"), pl.col("name").alias("team")),
         on="team_id",
@@ -54,7 +57,7 @@ def deals(
     frame = (
         opportunities.join(owners, on="owner_id", how="left")
         .join(accts, on="account_id", how="left")
-        .join(_main_product(quote_lines, products), on="id", how="left")
+        .join(main_products, on="id", how="left")
         .with_columns(
             pl.col("rep").fill_null(NO_OWNER),
             pl.col("team").fill_null(NO_TEAM),
@@ -70,7 +73,7 @@ def deals(
     return converted.drop("_rate_day")
 
 
-def _main_product(quote_lines: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+def main_products(quote_lines: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
     """Per opportunity, the name of the product on its largest primary-quote line."""
     value = pl.col("quantity") * pl.col("net_unit_price")
     return (

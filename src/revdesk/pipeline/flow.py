@@ -14,6 +14,7 @@ from typing import Final
 import polars as pl
 
 from revdesk.core.fiscal import FiscalCalendar
+from revdesk.crm.history_scan import ordered
 from revdesk.pipeline.grouping import LOST, OPEN, WON, aggregate, ratio, with_period
 
 _DAY_US: Final = 86_400_000_000
@@ -38,23 +39,32 @@ def stage_order(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def stage_path(history: pl.DataFrame, stages: pl.DataFrame, at: datetime) -> pl.DataFrame:
-    """One row per stay in a stage known at `at`: entered_at, left_at, from_rank, rank, move."""
+    """One row per stay in a stage known at `at`: entered_at, left_at, from_rank, rank, move.
+
+    `history` may be the whole history or only its stage rows (`FieldHistory.rows("stage")`,
+    which has no `field` column).
+    """
     order = stage_order(stages)
+    known = pl.col("changed_at") <= pl.lit(at, dtype=pl.Datetime("us", "UTC"))
+    if "field" in history.columns:
+        known = known & (pl.col("field") == "stage")
     rows = (
-        history.filter((pl.col("field") == "stage") & (pl.col("changed_at") <= at))
-        .sort("opportunity_id", "changed_at", "id")
+        ordered(history.filter(known).select("id", "opportunity_id", "new_value", "changed_at"))
         .select(
             "opportunity_id",
             pl.col("new_value").alias("stage"),
             pl.col("changed_at").alias("entered_at"),
         )
-        .join(order.rename({"name": "stage"}), on="stage", how="left")
+        .join(order.rename({"name": "stage"}), on="stage", how="left", maintain_order="left")
     )
-    by_deal = pl.col("opportunity_id")
+    # Rows are in time order per deal, so a deal's previous and next stays are the neighbours.
+    deal = pl.col("opportunity_id")
+    same_next = (deal.shift(-1) == deal).fill_null(value=False)
+    same_prev = (deal.shift(1) == deal).fill_null(value=False)
     path = rows.with_columns(
-        pl.col("entered_at").shift(-1).over(by_deal).alias("left_at"),
-        pl.col("rank").shift(1).over(by_deal).alias("from_rank"),
-        pl.col("status").shift(1).over(by_deal).alias("from_status"),
+        pl.when(same_next).then(pl.col("entered_at").shift(-1)).alias("left_at"),
+        pl.when(same_prev).then(pl.col("rank").shift(1)).alias("from_rank"),
+        pl.when(same_prev).then(pl.col("status").shift(1)).alias("from_status"),
     )
     moved_from_open = pl.col("from_status") == OPEN
     skip = (

@@ -15,14 +15,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from functools import cached_property
 
 import polars as pl
 
 from revdesk.core.errors import InvalidInput
 from revdesk.core.fiscal import FiscalCalendar, FiscalPeriod
 from revdesk.core.fx import RateTable
-from revdesk.crm.asof import as_of
+from revdesk.crm.asof import FieldHistory, as_of_each, split_history
 from revdesk.pipeline.deals import deals as deals_frame
+from revdesk.pipeline.deals import main_products
 from revdesk.pipeline.flow import slippage, stage_conversion, stage_path, time_in_stage
 from revdesk.pipeline.metrics import (
     cohorts,
@@ -35,11 +37,17 @@ from revdesk.pipeline.metrics import (
 from revdesk.pipeline.waterfall import waterfall
 
 KEEP = ("external_id", "account_id", "name", "type", "currency")
+# The tracked fields the report reconstructs: no section reads a past forecast category, so its
+# history (a quarter of all rows) is neither read nor split, and the snapshots' column is null.
+REPORT_FIELDS = ("stage", "amount", "close_date", "owner")
 
 
 @dataclass(frozen=True)
 class CrmFrames:
-    """The raw frames a report is computed from (see revdesk.crm.frames for their columns)."""
+    """The raw frames a report is computed from (see revdesk.crm.frames for their columns).
+
+    `history` needs the rows of REPORT_FIELDS only (others are ignored).
+    """
 
     opportunities: pl.DataFrame
     history: pl.DataFrame
@@ -51,6 +59,11 @@ class CrmFrames:
     quote_lines: pl.DataFrame
     contacts: pl.DataFrame
     rates: RateTable
+
+    @cached_property
+    def main_products(self) -> pl.DataFrame:
+        """Per opportunity, the product of its largest primary-quote line (computed once)."""
+        return main_products(self.quote_lines, self.products)
 
 
 @dataclass(frozen=True)
@@ -66,18 +79,31 @@ class PipelineReport:
 
 
 def snapshot(data: CrmFrames, at: datetime) -> pl.DataFrame:
-    """The deals frame as of `at`, amounts converted at the rate in force on `at`'s date."""
-    state = as_of(data.opportunities, data.history, data.stages, at, keep=KEEP)
-    return deals_frame(
-        state,
-        users=data.users,
-        teams=data.teams,
-        accounts=data.accounts,
-        products=data.products,
-        quote_lines=data.quote_lines,
-        rates=data.rates,
-        rate_day=at.date(),
-    )
+    """The deals frame as of `at`, amounts converted at the rate in force on `at`'s date.
+
+    Only REPORT_FIELDS are reconstructed: the forecast_category column is null.
+    """
+    return snapshots(data, [at])[0]
+
+
+def snapshots(
+    data: CrmFrames, moments: Sequence[datetime], *, history: FieldHistory | None = None
+) -> list[pl.DataFrame]:
+    """`snapshot` at each moment, the history arranged once (pass `split_history` to share)."""
+    split = history if history is not None else split_history(data.history, REPORT_FIELDS)
+    states = as_of_each(data.opportunities, split, data.stages, moments, keep=KEEP)
+    return [
+        deals_frame(
+            state,
+            users=data.users,
+            teams=data.teams,
+            accounts=data.accounts,
+            main_products=data.main_products,
+            rates=data.rates,
+            rate_day=moment.date(),
+        )
+        for state, moment in zip(states, moments, strict=True)
+    ]
 
 
 def current(data: CrmFrames, at: datetime) -> pl.DataFrame:
@@ -88,8 +114,7 @@ def current(data: CrmFrames, at: datetime) -> pl.DataFrame:
         users=data.users,
         teams=data.teams,
         accounts=data.accounts,
-        products=data.products,
-        quote_lines=data.quote_lines,
+        main_products=data.main_products,
         rates=data.rates,
         rate_day=at.date(),
     )
@@ -122,10 +147,11 @@ def build_report(
     period = calendar.quarter(at.date())
     first_quarter = calendar.previous(calendar.previous(calendar.previous(period)))
     start, end = first_quarter.start, at.date()
-    now = snapshot(data, at)
-    path = stage_path(data.history, data.stages, at)
     period_start = datetime.combine(period.start, time.min, tzinfo=UTC)
-    before = snapshot(data, period_start)  # the period contains `at`, so this is not later
+    split = split_history(data.history, REPORT_FIELDS)
+    # the period contains `at`, so its start is not later
+    now, before = snapshots(data, [at, period_start], history=split)
+    path = stage_path(split.rows("stage"), data.stages, at)
     outcome = outcomes(now, start, end, calendar, by=by)
     sections = {
         "pipeline_by_stage": pipeline_by_stage(now, data.stages, calendar, by=by),

@@ -39,6 +39,20 @@ def test_the_report_prints_every_section(company: Path) -> None:
         assert heading in result.stdout
 
 
+def test_the_report_with_hygiene_adds_the_hygiene_sections(company: Path) -> None:
+    alone = run("hygiene", "run", "--format", "csv", "--output", "alone", cwd=company)
+    both = run(
+        "pipeline", "report", "--hygiene", "--format", "csv", "--output", "both", cwd=company
+    )
+
+    assert alone.returncode == 0, alone.stderr
+    assert both.returncode == 0, both.stderr
+    written = {path.name for path in (company / "both").iterdir()}
+    assert {"waterfall.csv", "flags.csv", "fix_list.csv", "score_by_rep.csv"} <= written
+    for name in ("flags.csv", "fix_list.csv", "score_by_rep.csv"):
+        assert (company / "both" / name).read_text() == (company / "alone" / name).read_text()
+
+
 def test_the_html_report_is_self_contained(company: Path) -> None:
     page = company / "report.html"
 

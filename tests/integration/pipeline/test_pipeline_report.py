@@ -12,7 +12,8 @@ from revdesk.core.errors import InvalidInput
 from revdesk.core.fiscal import FiscalCalendar
 from revdesk.crm.dataset import load_company, parse_company
 from revdesk.db.uow import Database
-from revdesk.pipeline.service import pipeline_report
+from revdesk.pipeline.hygiene import default_config
+from revdesk.pipeline.service import hygiene_run, pipeline_report, pipeline_review
 from revdesk.pipeline.waterfall import reconciles
 
 CAL = FiscalCalendar(start_month=2)
@@ -64,3 +65,30 @@ def test_slices_reconcile_on_their_own(database: Database) -> None:
 def test_a_moment_before_the_data_is_refused(database: Database) -> None:
     with pytest.raises(InvalidInput, match="before the first opportunity"):
         _report(database, datetime(2020, 1, 1, tzinfo=UTC))
+
+
+def test_the_review_is_the_report_and_the_hygiene_run_from_one_read(database: Database) -> None:
+    # given the tiny company and the report and hygiene run made separately
+    report = _report(database, NOW)
+    with database.uow() as uow:
+        hygiene = hygiene_run(uow.session, config=default_config(), now=NOW, base_currency="USD")
+
+    # when both come from one review
+    with database.uow() as uow:
+        both, checks = pipeline_review(
+            uow.session,
+            at=NOW,
+            now=NOW,
+            calendar=CAL,
+            base_currency="USD",
+            by=[],
+            config=default_config(),
+        )
+
+    # then every section is the same
+    assert checks is not None
+    assert both.sections.keys() == report.sections.keys()
+    for name, frame in report.sections.items():
+        assert both.sections[name].equals(frame), name
+    assert checks.flags.equals(hygiene.flags)
+    assert checks.fixes.equals(hygiene.fixes)

@@ -15,7 +15,9 @@ from revdesk.crm.asof import (
     STAGE_STATUSES,
     TRACKED_FIELDS,
     as_of,
+    as_of_each,
     as_of_many,
+    split_history,
 )
 from revdesk.crm.model import TrackedField
 
@@ -446,6 +448,49 @@ def test_as_of_many_stacks_the_moments() -> None:
         (day(2), 1, "Discovery"),
         (day(4), 1, "Proposal"),
     ]
+
+
+def test_as_of_each_gives_both_moments_from_one_split_of_the_history() -> None:
+    # given a move to Proposal and an amount change on the 3rd
+    opps = opportunities(opportunity(stage="Proposal", amount=Decimal("1500")))
+    hist = history(
+        change("stage", "Discovery", "Proposal", day(3)),
+        change("amount", "1000", "1500", day(3)),
+    )
+
+    # when both moments come from one split
+    before, after = as_of_each(opps, split_history(hist), STAGES, [day(2), day(4)])
+
+    # then each is what as_of gives alone
+    assert before.equals(as_of(opps, hist, STAGES, day(2)))
+    assert after.equals(as_of(opps, hist, STAGES, day(4)))
+    assert (after["stage"].item(), after["amount_changes"].item()) == ("Proposal", 1)
+
+
+def test_fields_left_out_of_the_split_come_back_null_never_current() -> None:
+    # given a category changed on the 3rd and a deal whose category is now "commit"
+    opps = opportunities(opportunity(forecast_category="commit"))
+    hist = history(
+        change("forecast_category", "pipeline", "commit", day(3)),
+        change("close_date", "2026-06-30", "2026-07-31", day(3)),
+    )
+
+    # when reconstructed on the 2nd without the category and the close date
+    split = split_history(hist, ["stage", "amount", "owner"])
+    row = as_of_each(opps, split, STAGES, [day(2)])[0].row(0, named=True)
+
+    # then both are null (unknown), their counter too, and the rest is as usual
+    assert (row["forecast_category"], row["close_date"], row["close_date_pushes"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (row["stage"], row["amount"], row["amount_changes"]) == ("Discovery", Decimal(1000), 0)
+
+
+def test_a_split_without_the_stage_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="fields must include stage"):
+        split_history(history(), ["amount"])
 
 
 def test_as_of_many_without_moments_is_empty_with_the_full_schema() -> None:
