@@ -283,7 +283,9 @@ def test_approvals_stats_by_approver_as_json(company: Path) -> None:
 
 def test_approvals_stats_by_week_since_a_day(company: Path) -> None:
     # when
-    result = run("approvals", "stats", "--by", "week", "--since", "2026-11-17", "--json", cwd=company)
+    result = run(
+        "approvals", "stats", "--by", "week", "--since", "2026-11-17", "--json", cwd=company
+    )
     # then
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
