@@ -177,7 +177,7 @@ def _act(
     with _session(database) as (s, base):
         actor = user_id_of(s, who, where="--as")
         result = run(s, actor, base)
-        text = _request_line(result) if hasattr(result, "quote_id") else str(result)
+        text = _request_line(result) if hasattr(result, "quote_id") else json.dumps(plain(result))
         payload = (
             plain(svc.request_view(s, request_id=result.id))
             if hasattr(result, "quote_id")

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from revdesk.approvals.context_frames import evaluation_frames
+from revdesk.approvals.directory import Directory
 from revdesk.approvals.loader import load_policy_file
 from revdesk.approvals.policy import Policy
 from revdesk.approvals.program import run_policy, step_column
@@ -136,6 +137,7 @@ def write_approval_history(
         steps=steps,
         assignments=assignments,
         approvers=approvers,
+        managers=_managers(directory),
         policy=policy,
         policy_id=policy_id,
     )
@@ -146,6 +148,16 @@ def write_approval_history(
         "audit_head", pl.DataFrame({"id": [1], "last_id": [rows.height], "last_hash": [last_hash]})
     )
     return rows.height
+
+
+def _managers(directory: Directory) -> pl.DataFrame:
+    """(user_id, manager_id) of every user whose manager is active: who an escalation reaches."""
+    pairs = [
+        (user.id, boss.id)
+        for user in directory.users()
+        if (boss := directory.manager_of(user.id)) is not None and boss.active
+    ]
+    return pl.DataFrame(pairs, schema=["user_id", "manager_id"], orient="row")
 
 
 def _with_quorum(

@@ -249,6 +249,43 @@ def _write_assignments(
     return frame.filter(pl.col("decision").is_not_null())
 
 
+def _write_escalations(
+    writer: BulkWriter, steps: pl.DataFrame, asked: pl.DataFrame, managers: pl.DataFrame
+) -> None:
+    """The manager of each late step's first approver, asked in addition (no decision)."""
+    late = steps.filter(pl.col("escalation_level") > 0).select("row", "step_id", "step_row_id")
+    first = asked.filter(pl.col("rank") == 0).select("row", "step_id", "user_id", "owner_id")
+    frame = (
+        late.join(first, on=["row", "step_id"])
+        .join(managers, on="user_id")
+        .filter(pl.col("manager_id") != pl.col("owner_id"))
+        .join(
+            asked.select("row", "step_id", pl.col("user_id").alias("manager_id")),
+            on=["row", "step_id", "manager_id"],
+            how="anti",
+        )
+        .sort("step_row_id")
+    )
+    ids = writer.reserve("approval_assignments", frame.height)
+    writer.insert(
+        "approval_assignments",
+        frame.select(
+            pl.Series("id", list(ids), dtype=pl.Int64),
+            "step_row_id",
+            pl.col("manager_id").alias("user_id"),
+            pl.lit(AssignmentSource.ESCALATION.value).alias("source"),
+            pl.lit(None, dtype=pl.Int64).alias("on_behalf_of_id"),
+            pl.concat_str(
+                pl.lit("escalation: manager of user "), pl.col("user_id").cast(pl.String)
+            ).alias("label"),
+            pl.lit(True).alias("active"),
+            pl.lit(None, dtype=pl.String).alias("decision"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("decided_at"),
+            pl.lit(None, dtype=pl.String).alias("comment"),
+        ),
+    )
+
+
 REJECTION = "Too deep a discount for this deal"
 
 
@@ -260,6 +297,7 @@ def write_requests(
     steps: pl.DataFrame,
     assignments: pl.DataFrame,
     approvers: pl.DataFrame,
+    managers: pl.DataFrame,
     policy: Policy,
     policy_id: int,
 ) -> Written:
@@ -267,8 +305,22 @@ def write_requests(
     quotes = _plans(quotes, policy, approvers)
     returned = _returned(writer, quotes, timeline, policy_id)
     requests = _main(writer, quotes, timeline, returned=returned, steps=steps, policy_id=policy_id)
+    never = pl.lit(MISSING, dtype=pl.Int64)
+    _write_steps(  # the returned requests' steps: closed before anyone decided
+        writer,
+        steps.join(returned.select("row"), on="row").with_columns(
+            pl.lit(StepStatus.SKIPPED.value).alias("status"),
+            never.alias("opened"),
+            never.alias("decided"),
+            never.alias("due"),
+            pl.lit(0, dtype=pl.Int64).alias("escalation_level"),
+        ),
+        returned,
+    )
     steps = _write_steps(writer, steps, requests)
     decisions = _write_assignments(writer, assignments, steps)
+    asked = assignments.join(quotes.select("row", "owner_id"), on="row")
+    _write_escalations(writer, steps, asked, managers)
     first = (
         steps.filter(pl.col("position") == 1)
         .join(

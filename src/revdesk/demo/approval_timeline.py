@@ -45,10 +45,10 @@ def _hours_after(start: Ints, hours: npt.NDArray[np.float64]) -> Ints:
     return from_business(to_business(start) + (hours * 3600).astype(np.int64))
 
 
-def _submits(rng: np.random.Generator, created: Ints, closed: Bools) -> tuple[Ints, Ints, Ints]:
+def _submits(rng: np.random.Generator, created: Ints, returnable: Bools) -> tuple[Ints, Ints, Ints]:
     n = created.size
     first = created + (rng.uniform(0.5, 6, n) * HOUR_US).astype(np.int64)
-    returned = closed & (rng.random(n) < RETURNED_SHARE)
+    returned = returnable & (rng.random(n) < RETURNED_SHARE)
     back = _hours_after(first, rng.uniform(2, 16, n))
     again = back + (rng.uniform(1, 30, n) * HOUR_US).astype(np.int64)
     submitted = np.where(returned, again, first)
@@ -60,7 +60,7 @@ def step_timeline(
 ) -> Timeline:
     """The timeline of every quote (see the module doc); `needed` is quotes x steps."""
     steps = tuple(step for chain in policy.chains for step in chain.steps)
-    submitted, first, back = _submits(rng, created, closed)
+    submitted, first, back = _submits(rng, created, closed & needed.any(axis=1))
     n, k = needed.shape
     opened = np.full((n, k), NONE)
     decided = np.full((n, k), NONE)

@@ -11,6 +11,7 @@ import pytest
 from .test_policy_cli import STANDARD, run
 
 BEN, GRACE = "ben.okafor@northwind.example", "grace.kim@northwind.example"
+SOFIA, JONAH = "sofia.romano@northwind.example", "jonah.lee@northwind.example"
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,30 @@ def test_audit_verify_fails_on_a_tampered_log(company: Path, tmp_path: Path) -> 
     result = run("audit", "verify", "--database", f"sqlite:///{copy}", cwd=company)
     assert result.returncode == 1
     assert "broken at entry 2: the entry's content does not match its hash" in result.stdout
+
+
+def test_routing_from_the_command_line(company: Path) -> None:
+    # given Sofia's quote 3 submitted (a desk review, then her manager Lars)
+    submitted = run("approvals", "submit", "3", "--as", SOFIA, "--json", cwd=company)
+    assert submitted.returncode == 0, submitted.stderr
+    request = str(json.loads(submitted.stdout)["id"])
+    # when Grace delegates to Jonah, Jonah approves the desk review in her place
+    delegated = run("approvals", "delegate", "--to", JONAH, "--from", "2020-01-01", "--until",
+                    "2099-12-31", "--reason", "leave", "--as", GRACE, cwd=company)  # fmt: skip
+    assert delegated.returncode == 0, delegated.stderr
+    assert run("approvals", "approve", request, "--as", JONAH, cwd=company).returncode == 0
+    # and the manager step is escalated to Lars's manager, Dana (user 1)
+    escalated = run("approvals", "escalate", request, "--as", SOFIA, "--json", cwd=company)
+    assert json.loads(escalated.stdout) == {"request_id": int(request), "added_user_ids": [1]}
+    # then the request shows who decided what
+    view = json.loads(run("approvals", "show", request, "--json", cwd=company).stdout)
+    desk, manager = view["steps"]
+    assert [(a["user_id"], a["source"], a["decision"]) for a in desk["assignments"]] == [
+        (13, "plan", None),
+        (12, "delegate", "approved"),
+    ]
+    assert (manager["status"], manager["escalation_level"]) == ("pending", 1)
+    assert [(a["user_id"], a["source"]) for a in manager["assignments"]] == [
+        (4, "plan"),
+        (1, "escalation"),
+    ]
