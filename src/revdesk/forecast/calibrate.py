@@ -31,7 +31,7 @@ method's own **out-of-sample** record, in the manner of normalised split conform
   luck) and with few be compared; a plain split-conformal quantile of the raw errors would need
   n >= 9 quarters for an 80% interval (with 8 or fewer it is always the largest error).
 * With fewer than `MIN_SCORES` scores (a young company, the first quarters of a backtest), or a
-  simulated P10 of 0, the interval is the simulation's own and the method's note says so.
+  simulated P10 of 0 (or no spread), the interval is the simulation's own and the note says so.
 
 The point forecast is the method's expectation, unchanged. The simulated totals (for charts) are
 mapped the same way (x -> P50 × (x / P50)^c), so the chart shows the interval reported. Each
@@ -170,7 +170,7 @@ def calibrate(snap: AsOf, raw: MethodResult, rerun: Rerun) -> MethodResult:
     if c is None or not _usable(band) or raw.samples is None:
         why = f"{scores.size} past quarter(s) scored, calibration needs {MIN_SCORES}"
         if not _usable(band):
-            why = "the simulated P10 is 0"
+            why = "the simulated P10 is 0 or the interval has no spread"
         return replace(raw, note=f"{raw.note}; interval from the simulation alone ({why})")
     low, mid, high = stretched(band, c)
     return replace(
