@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from revdesk.ingest.plan_deals import with_implied_categories
+from revdesk.ingest.implied import with_implied_categories
 from revdesk.ingest.read import count_lines, iter_table, open_source, read_table
 from revdesk.ingest.salesforce import extract_salesforce
 from revdesk.ingest.spill import Spill
