@@ -82,11 +82,11 @@ def set_password(session: Session, *, user_id: int, password: str, at: datetime)
     )
 
 
-def _failures(session: Session, email: str, since: datetime) -> list[datetime]:
-    query = select(LoginAttempt.at).where(
+def _failures(session: Session, email: str, since: datetime) -> list[tuple[int, datetime]]:
+    query = select(LoginAttempt.id, LoginAttempt.at).where(
         LoginAttempt.email == email, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False)
     )
-    return list(session.scalars(query))
+    return [(row.id, row.at) for row in session.execute(query)]
 
 
 def sign_in(
@@ -100,16 +100,31 @@ def sign_in(
 ) -> SignIn:
     """Check the password and open a session; the attempt is recorded either way."""
     address = email.strip().lower()
-    if throttle.locked(_failures(session, address, at - throttle.window), at):
-        return SignIn(failure="too many failed sign-ins; try again in a few minutes")
+    # Record the attempt as a failure before the (slow) password check, so it counts
+    # against the throttle even if the check is cut short; it is marked good only after.
+    attempt = LoginAttempt(email=address, at=at, succeeded=False)
+    session.add(attempt)
+    session.flush()
     user = get_user_by_email(session, address) if address else None
-    credential = session.get(Credential, user.id) if user is not None else None
+    # Locking the credential row serialises concurrent attempts on one account: each waits
+    # for the previous one to commit and so counts its failure (a no-op on SQLite).
+    credential = (
+        session.get(Credential, user.id, with_for_update=True) if user is not None else None
+    )
+    earlier = [
+        moment
+        for attempt_id, moment in _failures(session, address, at - throttle.window)
+        if attempt_id != attempt.id
+    ]
+    if throttle.locked(earlier, at):
+        session.delete(attempt)  # a locked-out try is not checked, so not counted either
+        return SignIn(failure="too many failed sign-ins; try again in a few minutes")
     stored = credential.password_hash if credential is not None else _DUMMY_HASH
     matches = verify_password(stored, password) and credential is not None
     ok = matches and user is not None and user.active
-    session.add(LoginAttempt(email=address, at=at, succeeded=ok))
     if not ok or user is None:
         return SignIn(failure="wrong e-mail or password")
+    attempt.succeeded = True
     token, csrf = new_secret("rds"), secrets.token_urlsafe(32)
     session.add(
         WebSession(
