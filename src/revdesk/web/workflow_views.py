@@ -207,9 +207,14 @@ def deal_requests(session: Session, actor: Actor, quote_ids: Sequence[int]) -> l
 
 
 def involved_in_deal(session: Session, actor: Actor, quote_ids: Sequence[int]) -> bool:
-    """Whether the actor submitted or is asked to decide a request on one of these quotes."""
+    """Whether the actor submitted or is asked to decide a request on one of these quotes.
+
+    A request waiting on the actor as an active delegate counts too.
+    """
+    waiting = _waiting_on(session, actor)
     return any(
-        _involved(request_view(session, request_id=row.request_id), actor.user_id)
+        row.request_id in waiting
+        or _involved(request_view(session, request_id=row.request_id), actor.user_id)
         for quote_id in quote_ids
         for row in list_requests(session, quote_id=quote_id, limit=50)
     )
@@ -222,6 +227,13 @@ def visible_request(session: Session, actor: Actor, request_id: int) -> RequestC
     except NotFound:
         raise NotFound(f"approval request {request_id} does not exist") from None
     deal = get_opportunity_or_raise(session, opportunity_of_quote(session, view.quote_id))
-    if not (actor.sees(deal.opportunity.owner_id) or _involved(view, actor.user_id)):
+    # Waiting on the actor covers a stand-in under an active delegation (their inbox).
+    waiting = _waiting_on(session, actor)
+    visible = (
+        actor.sees(deal.opportunity.owner_id)
+        or _involved(view, actor.user_id)
+        or view.id in waiting
+    )
+    if not visible:
         raise NotFound(f"approval request {request_id} does not exist")
-    return _card(session, view, actor, _waiting_on(session, actor))
+    return _card(session, view, actor, waiting)

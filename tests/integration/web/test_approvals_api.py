@@ -3,10 +3,13 @@ segregation of duties, delegation, and who may see a request."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 
 from revdesk.auth.model import Scope
-from web_support import OWN_QUOTE, Company, bearer, draft_quote, login
+from revdesk.core.clock import utcnow
+from web_support import OWN_DEAL, OWN_QUOTE, Company, bearer, draft_quote, login
 
 
 def _submit(company: Company) -> tuple[TestClient, int]:
@@ -134,3 +137,28 @@ def test_delegation_and_its_errors(company: Company) -> None:
         headers=manager,
     )
     assert unknown.status_code == 404
+
+
+def test_a_stand_in_opens_what_their_inbox_shows(company: Company) -> None:
+    # given Marcus (manager) away today, with Priya (a manager in another team) standing in
+    db = company.app.state.revdesk.db
+    today = utcnow().date()
+    manager = bearer(db, company.ids["manager"], Scope.READ, Scope.APPROVE)
+    client = TestClient(company.app)
+    delegation = client.post(
+        "/api/v1/approvals/delegations",
+        json={"delegate_id": 3, "starts_on": str(today - timedelta(days=1)),
+              "ends_on": str(today + timedelta(days=5)), "comment": "away"},
+        headers=manager,
+    )  # fmt: skip
+    assert delegation.status_code == 201, delegation.text
+    # when Alice submits a quote that waits on Marcus
+    _, request_id = _submit(company)
+    priya = bearer(db, 3, Scope.READ, Scope.APPROVE)
+    inbox = client.get("/api/v1/approvals/inbox", headers=priya).json()
+    assert [i["request_id"] for i in inbox] == [request_id]
+    # then Priya may open the request and its deal, and approve it
+    assert client.get(f"/api/v1/approvals/{request_id}", headers=priya).status_code == 200
+    assert client.get(f"/api/v1/opportunities/{OWN_DEAL}", headers=priya).status_code == 200
+    done = client.post(f"/api/v1/approvals/{request_id}/approve", json={}, headers=priya)
+    assert done.status_code == 200, done.text
