@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.templating import Jinja2Templates
 
 from revdesk.auth.model import Scope, Throttle
@@ -31,8 +31,10 @@ from revdesk.web.settings import WebSettings
 
 __all__ = [
     "COOKIE",
+    "MAX_ID",
     "Actor",
     "ApiActor",
+    "Id",
     "PageActor",
     "UowDep",
     "WebState",
@@ -42,6 +44,9 @@ __all__ = [
 ]
 
 COOKIE = "revdesk_session"
+# Row ids are 32-bit integer columns: a larger id is a 422, not a database overflow (500).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -148,7 +153,7 @@ def _api_actor(request: Request, uow: UowDep) -> Actor:
         require_scope(actor, Scope.READ)
     else:
         sent = request.headers.get("x-csrf-token", "")
-        if not secrets.compare_digest(sent, actor.csrf):
+        if not secrets.compare_digest(sent.encode(), actor.csrf.encode()):
             raise PermissionDenied("missing or wrong X-CSRF-Token header", where="X-CSRF-Token")
     return actor
 
@@ -171,5 +176,5 @@ def require_scope(actor: Actor, scope: Scope) -> None:
 
 def check_form_csrf(actor: Actor, sent: str | None) -> None:
     """Refuse a form whose CSRF token is not the session's."""
-    if not sent or not secrets.compare_digest(sent, actor.csrf):
+    if not sent or not secrets.compare_digest(sent.encode(), actor.csrf.encode()):
         raise PermissionDenied("the form has expired or was not sent by RevDesk; reload the page")

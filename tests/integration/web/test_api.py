@@ -196,3 +196,32 @@ def test_the_active_policy_lists_its_rules(company: Company) -> None:
     body = client.get("/api/v1/policies/active").json()
     assert body["rules"]
     assert {"id", "when", "step", "approver", "reason"} <= set(body["rules"][0])
+
+
+def test_a_non_ascii_csrf_header_is_403_not_500(company: Company) -> None:
+    client = login(company.app, company.emails["deal_desk"])
+    files = {"file": ("p.yaml", b"version: 1\n", "application/yaml")}
+    response = client.post(
+        "/api/v1/policies/check", files=files, headers={"X-CSRF-Token": "é".encode()}
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["where"] == "X-CSRF-Token"
+
+
+def test_ids_beyond_the_integer_columns_are_422_not_500(company: Company) -> None:
+    db = company.app.state.revdesk.db
+    client = TestClient(company.app, raise_server_exceptions=False)
+    headers = bearer(db, company.ids["admin"], Scope.READ, Scope.APPROVE, Scope.ADMIN)
+    cases = [
+        client.get(f"/api/v1/opportunities/{2**63}", headers=headers),
+        client.get(f"/api/v1/quotes/{2**31}", headers=headers),
+        client.get(f"/api/v1/approvals/{2**63}", headers=headers),
+        client.post("/api/v1/approvals", json={"quote_id": 2**63}, headers=headers),
+        client.post(
+            "/api/v1/approvals/delegations",
+            json={"delegate_id": 2**63, "starts_on": "2030-01-01", "ends_on": "2030-01-05"},
+            headers=headers,
+        ),
+    ]
+    assert [r.status_code for r in cases] == [422] * 5
+    assert client.get(f"/api/v1/quotes/{2**31 - 1}", headers=headers).status_code == 404

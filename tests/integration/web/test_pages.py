@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from web_support import OTHER_DEAL, OWN_DEAL, OWN_QUOTE, Company, draft_quote, login
+from web_support import OTHER_DEAL, OWN_DEAL, OWN_QUOTE, PASSWORD, Company, draft_quote, login
 
 
 def test_pages_send_anonymous_users_to_sign_in(company: Company) -> None:
@@ -118,3 +118,40 @@ def test_the_policy_page_simulates_an_upload(company: Company) -> None:
     )
     assert bad.status_code == 400
     assert "p.yaml:" in bad.text
+
+
+def test_non_ascii_form_tokens_are_refused_not_500(company: Company) -> None:
+    draft_quote(company.app.state.revdesk.db, OWN_QUOTE)
+    client = login(company.app, company.emails["rep"])
+    form = client.post(f"/quotes/{OWN_QUOTE}/submit", data={"comment": "hi", "csrf_token": "é"})
+    assert form.status_code == 403
+    out = client.post("/logout", data={"csrf_token": "é"})
+    assert out.status_code == 403
+    anonymous = TestClient(company.app, raise_server_exceptions=False)
+    anonymous.get("/login")
+    sign_in = anonymous.post(
+        "/login", data={"email": company.emails["rep"], "password": "x", "csrf_token": "é"}
+    )
+    assert sign_in.status_code == 400
+    assert "The form expired" in sign_in.text
+
+
+def test_huge_ids_in_page_urls_are_422(company: Company) -> None:
+    client = login(company.app, company.emails["rep"])
+    assert client.get(f"/deals/{2**63}").status_code == 422
+    assert client.get(f"/quotes/{2**31}/submit").status_code == 422
+
+
+def test_sign_in_never_redirects_off_site_via_a_backslash(company: Company) -> None:
+    client = TestClient(company.app)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    response = client.post(
+        "/login",
+        data={"email": company.emails["rep"], "password": PASSWORD,
+              "csrf_token": token.group(1), "next": "/\\evil.example/x"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inbox"

@@ -25,7 +25,7 @@ from revdesk.web.api.schemas import (
     InboxItemRead,
     SubmitCreate,
 )
-from revdesk.web.deps import ApiActor, UowDep, require_scope, state_of
+from revdesk.web.deps import ApiActor, Id, UowDep, require_scope, state_of
 from revdesk.web.views import policy_in_force, visible_quote
 from revdesk.web.workflow_views import RequestCard, inbox, visible_request
 
@@ -49,7 +49,7 @@ def approvals_inbox(actor: ApiActor, uow: UowDep) -> list[InboxItemRead]:
 
 
 @router.get("/{request_id}")
-def approval_request(request_id: int, actor: ApiActor, uow: UowDep) -> ApprovalRequestRead:
+def approval_request(request_id: Id, actor: ApiActor, uow: UowDep) -> ApprovalRequestRead:
     """An approval request with its steps and audit (404 when not visible)."""
     return request_read(visible_request(uow.session, actor, request_id))
 
@@ -106,7 +106,7 @@ def _act(
 
 @router.post("/{request_id}/approve")
 def approve(
-    request_id: int, body: ApprovalActionCreate, actor: ApiActor, uow: UowDep
+    request_id: Id, body: ApprovalActionCreate, actor: ApiActor, uow: UowDep
 ) -> ApprovalRequestRead:
     """Approve the step waiting on the user."""
     return _act("approve", request_id, body, actor, uow)
@@ -114,7 +114,7 @@ def approve(
 
 @router.post("/{request_id}/reject")
 def reject(
-    request_id: int, body: ApprovalActionCreate, actor: ApiActor, uow: UowDep
+    request_id: Id, body: ApprovalActionCreate, actor: ApiActor, uow: UowDep
 ) -> ApprovalRequestRead:
     """Reject the step waiting on the user; a comment is required."""
     return _act("reject", request_id, body, actor, uow)
@@ -122,7 +122,7 @@ def reject(
 
 @router.post("/{request_id}/recall")
 def recall(
-    request_id: int, body: ApprovalActionCreate, actor: ApiActor, uow: UowDep
+    request_id: Id, body: ApprovalActionCreate, actor: ApiActor, uow: UowDep
 ) -> ApprovalRequestRead:
     """Take one's own pending request back."""
     return _act("recall", request_id, body, actor, uow)

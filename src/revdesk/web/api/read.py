@@ -26,7 +26,7 @@ from revdesk.web.api.schemas import (
     UserPage,
     UserRead,
 )
-from revdesk.web.deps import ApiActor, UowDep, state_of
+from revdesk.web.deps import ApiActor, Id, UowDep, state_of
 from revdesk.web.views import (
     QuoteBundle,
     policy_in_force,
@@ -158,19 +158,19 @@ def opportunities(
 
 
 @router.get("/opportunities/{opportunity_id}", tags=["opportunities"])
-def opportunity(opportunity_id: int, actor: ApiActor, uow: UowDep) -> OpportunityRead:
+def opportunity(opportunity_id: Id, actor: ApiActor, uow: UowDep) -> OpportunityRead:
     """One deal (404 when it does not exist or is not visible)."""
     return opportunity_read(visible_deal(uow.session, actor, opportunity_id))
 
 
 @router.get("/quotes/{quote_id}", tags=["quotes"])
-def quote(quote_id: int, actor: ApiActor, uow: UowDep) -> QuoteRead:
+def quote(quote_id: Id, actor: ApiActor, uow: UowDep) -> QuoteRead:
     """A quote with its lines and deal economics."""
     return quote_read(visible_quote(uow.session, actor, quote_id))
 
 
 @router.get("/quotes/{quote_id}/preview", tags=["approvals"])
-def preview(quote_id: int, request: Request, actor: ApiActor, uow: UowDep) -> PlanRead:
+def preview(quote_id: Id, request: Request, actor: ApiActor, uow: UowDep) -> PlanRead:
     """Which rules fire for the quote under the policy in force, why, and who must approve."""
     visible_quote(uow.session, actor, quote_id)
     state = state_of(request)
@@ -206,13 +206,13 @@ def policies(request: Request, actor: ApiActor, uow: UowDep) -> list[PolicyRead]
 
 
 @router.post("/policies/check", tags=["policies"])
-async def check_policy(
+def check_policy(
     request: Request, actor: ApiActor, uow: UowDep, file: Annotated[UploadFile, File()]
 ) -> PolicyCheckRead:
     """Check an uploaded policy file and simulate it against past quotes."""
     if not can_edit_policy(actor.viewer):
         raise PermissionDenied("only the deal desk, sales ops and admins may check policies")
-    raw = await file.read(MAX_POLICY_BYTES + 1)
+    raw = file.file.read(MAX_POLICY_BYTES + 1)
     return check_policy_text(request, uow, raw, file.filename or "upload.yaml")
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revdesk.web.deps import MAX_ID
+
 __all__ = [
     "ApprovalActionCreate",
     "DelegationCreate",
@@ -162,7 +164,7 @@ class PolicyCheckRead(_Schema):
 class SubmitCreate(_Schema):
     """Submit a quote for approval."""
 
-    quote_id: int = Field(ge=1)
+    quote_id: int = Field(ge=1, le=MAX_ID)
     comment: str | None = Field(default=None, max_length=2000)
 
 
@@ -175,7 +177,7 @@ class ApprovalActionCreate(_Schema):
 class DelegationCreate(_Schema):
     """Delegate one's approvals to someone for a date range."""
 
-    delegate_id: int = Field(ge=1)
+    delegate_id: int = Field(ge=1, le=MAX_ID)
     starts_on: date
     ends_on: date
     comment: str | None = Field(default=None, max_length=2000)

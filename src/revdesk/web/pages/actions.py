@@ -12,7 +12,7 @@ from revdesk.approvals import service as approvals
 from revdesk.core.clock import utcnow
 from revdesk.core.errors import InvalidInput, PermissionDenied
 from revdesk.web.access import can_submit
-from revdesk.web.deps import PageActor, UowDep, check_form_csrf, state_of
+from revdesk.web.deps import Id, PageActor, UowDep, check_form_csrf, state_of
 from revdesk.web.pages.common import redirect
 from revdesk.web.views import policy_in_force, visible_quote
 from revdesk.web.workflow_views import visible_request
@@ -27,7 +27,7 @@ Csrf = Annotated[str, Form(max_length=200)]
 @router.post("/quotes/{quote_id}/submit")
 def submit(
     request: Request,
-    quote_id: int,
+    quote_id: Id,
     actor: PageActor,
     uow: UowDep,
     csrf_token: Csrf = "",
@@ -56,7 +56,7 @@ def submit(
 
 @router.post("/approvals/{request_id}/decide")
 def decide(
-    request_id: int,
+    request_id: Id,
     actor: PageActor,
     uow: UowDep,
     decision: Annotated[str, Form(max_length=20)] = "",
@@ -85,7 +85,7 @@ def decide(
 
 
 @router.post("/approvals/{request_id}/recall")
-def recall(request_id: int, actor: PageActor, uow: UowDep, csrf_token: Csrf = "") -> Response:
+def recall(request_id: Id, actor: PageActor, uow: UowDep, csrf_token: Csrf = "") -> Response:
     """Take one's own pending request back."""
     check_form_csrf(actor, csrf_token)
     card = visible_request(uow.session, actor, request_id)

@@ -31,7 +31,8 @@ def _secure(request: Request) -> bool:
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: never redirect off-site after signing in.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # No backslash either: browsers read "/\\evil.example" as "//evil.example".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/inbox"
 
@@ -68,7 +69,7 @@ def login(
 ) -> Response:
     """Check the password (throttled), open a session and go on."""
     expected = request.cookies.get(LOGIN_CSRF, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
         return _login_page(request, next, "The form expired; please sign in again.", 400)
     state = state_of(request)
     result = sign_in(
@@ -104,7 +105,7 @@ def logout(
     now = utcnow()
     principal = session_principal(uow.session, token=token, at=now) if token else None
     if token and principal is not None:
-        if not secrets.compare_digest(principal.csrf or "", csrf_token):
+        if not secrets.compare_digest((principal.csrf or "").encode(), csrf_token.encode()):
             raise PermissionDenied("the form has expired; reload the page and sign out again")
         sign_out(uow.session, token=token, at=now)
         uow.commit()

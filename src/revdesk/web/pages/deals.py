@@ -11,7 +11,7 @@ from revdesk.approvals.service import preview_quote
 from revdesk.crm.browse import list_opportunities, quotes_of
 from revdesk.crm.service import stage_definitions
 from revdesk.web.access import can_submit
-from revdesk.web.deps import PageActor, UowDep, state_of
+from revdesk.web.deps import Id, PageActor, UowDep, state_of
 from revdesk.web.pages.common import Pager, render
 from revdesk.web.views import policy_in_force, visible_deal, visible_quote
 from revdesk.web.workflow_views import deal_requests
@@ -55,7 +55,7 @@ def deals(
 
 
 @router.get("/deals/{opportunity_id}")
-def deal(request: Request, opportunity_id: int, actor: PageActor, uow: UowDep) -> Response:
+def deal(request: Request, opportunity_id: Id, actor: PageActor, uow: UowDep) -> Response:
     """A deal: its quotes with economics, the rules that fire, approval chains, audit history."""
     row = visible_deal(uow.session, actor, opportunity_id)
     quotes = quotes_of(uow.session, opportunity_id)
@@ -82,7 +82,7 @@ def deal(request: Request, opportunity_id: int, actor: PageActor, uow: UowDep) -
 
 
 @router.get("/quotes/{quote_id}/submit")
-def submit_form(request: Request, quote_id: int, actor: PageActor, uow: UowDep) -> Response:
+def submit_form(request: Request, quote_id: Id, actor: PageActor, uow: UowDep) -> Response:
     """Submit for approval: the preview of what the policy will ask, then a confirm button."""
     bundle = visible_quote(uow.session, actor, quote_id)
     state = state_of(request)

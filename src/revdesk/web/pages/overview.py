@@ -101,7 +101,7 @@ def policy_page(request: Request, actor: PageActor, uow: UowDep) -> Response:
 
 
 @router.post("/policy/simulate")
-async def simulate_page(
+def simulate_page(
     request: Request,
     actor: PageActor,
     uow: UowDep,
@@ -113,7 +113,7 @@ async def simulate_page(
     if not can_edit_policy(actor.viewer):
         raise PermissionDenied("only the deal desk, sales ops and admins may simulate policies")
     policy = policy_in_force(uow.session)
-    raw = await file.read(MAX_POLICY_BYTES + 1)
+    raw = file.file.read(MAX_POLICY_BYTES + 1)
     result, error = None, None
     try:
         result = check_policy_text(request, uow, raw, file.filename or "upload.yaml")
