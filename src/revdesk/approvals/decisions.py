@@ -104,6 +104,20 @@ def _open_assignments(session: Session, step: ApprovalStep) -> list[ApprovalAssi
     )
 
 
+def _decided(session: Session, step: ApprovalStep, actor_id: int) -> bool:
+    """Whether `actor_id` already decided `step` (on their own assignment or as a delegate)."""
+    return (
+        session.scalar(
+            select(ApprovalAssignment.id).where(
+                ApprovalAssignment.step_row_id == step.id,
+                ApprovalAssignment.user_id == actor_id,
+                ApprovalAssignment.decision.is_not(None),
+            )
+        )
+        is not None
+    )
+
+
 def _turn_on(
     session: Session, step: ApprovalStep, actor_id: int, at: datetime
 ) -> tuple[ApprovalAssignment, int | None] | None:
@@ -156,24 +170,37 @@ def may_decide(
         steps = [s for s in steps if s.id == step_row_id]
         if not steps:
             raise Conflict(f"step {step_row_id} of request {request.id} is not open for decisions")
+    already: list[str] = []
     for step in steps:
+        if _decided(session, step, actor_id):  # one person, one decision per step
+            already.append(step.step_id)
+            continue
         found = _turn_on(session, step, actor_id, at)
         if found is not None:
             turn = Turn(step, found[0], found[1])
             _check_eligible(session, request, turn, owner)
             return turn
+    if already:
+        raise PermissionDenied(
+            f"{actor.name} already decided step {', '.join(already)} of request {request.id}: "
+            "one person gives one decision per step, in their own name or as a delegate"
+        )
     raise PermissionDenied(f"{actor.name} has no open step to decide on request {request.id}")
 
 
 def _decision_row(session: Session, turn: Turn, actor_id: int) -> ApprovalAssignment:
+    if turn.assignment.decision is not None:
+        raise Conflict(f"user {turn.assignment.user_id} already decided step {turn.step.step_id}")
     if turn.on_behalf_of_id is None:
         return turn.assignment
-    turn.assignment.active = False  # the delegate decides in the delegator's place
     existing = session.scalar(
         select(ApprovalAssignment).where(
             ApprovalAssignment.step_row_id == turn.step.id, ApprovalAssignment.user_id == actor_id
         )
     )
+    if existing is not None and existing.decision is not None:  # never overwrite a decision
+        raise Conflict(f"user {actor_id} already decided step {turn.step.step_id}")
+    turn.assignment.active = False  # the delegate decides in the delegator's place
     row = existing or ApprovalAssignment(step_row_id=turn.step.id, user_id=actor_id)
     row.source, row.on_behalf_of_id, row.active = (
         AssignmentSource.DELEGATE,

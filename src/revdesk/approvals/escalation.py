@@ -15,11 +15,11 @@ from revdesk.approvals.calendar import BusinessCalendar
 from revdesk.approvals.engine import (
     conflicts,
     get_request_or_raise,
+    quote_and_owner,
     record,
-    require_user,
     step_state,
 )
-from revdesk.approvals.routing import assign, pending_step
+from revdesk.approvals.routing import assign, check_router, pending_step
 from revdesk.approvals.states import AssignmentSource, AuditAction, RequestStatus, StepStatus
 from revdesk.approvals.tables import ApprovalAssignment, ApprovalRequest, ApprovalStep, AuditLog
 from revdesk.approvals.workflow import due_at, reminder_kind
@@ -51,6 +51,8 @@ def _escalate_step(
             ApprovalAssignment.decision.is_(None),
         )
     ).all()
+    _, owner = quote_and_owner(session, request.quote_id)
+    parties = {owner, request.submitted_by_id}  # nobody approves their own deal
     added: list[int] = []
     for assignment in waiting:
         person = session.get(User, assignment.user_id)
@@ -62,7 +64,7 @@ def _escalate_step(
                 ApprovalAssignment.step_row_id == step.id, ApprovalAssignment.user_id == boss.id
             )
         )
-        if taken is None and boss.id != request.submitted_by_id:
+        if taken is None and boss.id not in parties:
             label = f"escalation: manager of {person.name if person else assignment.user_id}"
             assign(session, step, boss, source=AssignmentSource.ESCALATION, label=label)
             added.append(boss.id)
@@ -98,7 +100,7 @@ def escalate(
     """Escalate an open step by hand to the managers of its undecided approvers."""
     at = ensure_utc(at, where="at")
     request = get_request_or_raise(session, request_id)
-    require_user(session, actor_id)
+    check_router(session, request, actor_id)
     with conflicts(f"escalate request {request_id}"):
         step = pending_step(session, request, step_row_id)
         return _escalate_step(
@@ -206,15 +208,16 @@ def due_reminders(
 def record_reminders(session: Session, reminders: list[Reminder], *, at: datetime) -> int:
     """Note in the audit log that these reminders went out (so they are not sent twice)."""
     at = ensure_utc(at, where="at")
-    for reminder in reminders:
-        audit.append(
-            session,
-            at=at,
-            actor_id=None,
-            action=AuditAction.REMINDED,
-            entity="approval_step",
-            entity_id=reminder.step_row_id,
-            request_id=reminder.request_id,
-            after={"user_id": reminder.user_id, "kind": reminder.kind},
-        )
+    with conflicts("record reminders"):
+        for reminder in reminders:
+            audit.append(
+                session,
+                at=at,
+                actor_id=None,
+                action=AuditAction.REMINDED,
+                entity="approval_step",
+                entity_id=reminder.step_row_id,
+                request_id=reminder.request_id,
+                after={"user_id": reminder.user_id, "kind": reminder.kind},
+            )
     return len(reminders)

@@ -13,6 +13,7 @@ from revdesk.approvals.calendar import BusinessCalendar
 from revdesk.approvals.engine import (
     conflicts,
     get_request_or_raise,
+    quote_and_owner,
     record,
     require_user,
     step_state,
@@ -83,22 +84,23 @@ def delegate(
         created_at=at,
     )
     session.add(row)
-    session.flush()
-    audit.append(
-        session,
-        at=at,
-        actor_id=delegator_id,
-        action=AuditAction.DELEGATED,
-        entity="approval_delegation",
-        entity_id=row.id,
-        comment=reason,
-        after={
-            "delegator": giver.email,
-            "delegate": taker.email,
-            "starts_on": starts_on.isoformat(),
-            "ends_on": ends_on.isoformat(),
-        },
-    )
+    with conflicts(f"delegate from user {delegator_id} to user {delegate_id}"):
+        session.flush()
+        audit.append(
+            session,
+            at=at,
+            actor_id=delegator_id,
+            action=AuditAction.DELEGATED,
+            entity="approval_delegation",
+            entity_id=row.id,
+            comment=reason,
+            after={
+                "delegator": giver.email,
+                "delegate": taker.email,
+                "starts_on": starts_on.isoformat(),
+                "ends_on": ends_on.isoformat(),
+            },
+        )
     return row
 
 
@@ -114,12 +116,20 @@ def pending_step(
     return steps[0]
 
 
-def _check_router(session: Session, request: ApprovalRequest, actor_id: int) -> User:
+def check_router(session: Session, request: ApprovalRequest, actor_id: int) -> User:
+    """Only deal desk, sales ops or an admin route (reassign, add an approver, escalate), and
+    never on a deal they own or a request they submitted."""
     actor = require_user(session, actor_id)
-    if actor_id != request.submitted_by_id and actor.role not in _ROUTERS:
+    _, owner = quote_and_owner(session, request.quote_id)
+    if actor_id in (owner, request.submitted_by_id):
         raise PermissionDenied(
-            f"{actor.name} may not route request {request.id}: the submitter, deal desk, "
-            "sales ops or an admin may"
+            f"{actor.name} owns the deal or submitted request {request.id} and may not route "
+            "its approvals (segregation of duties)"
+        )
+    if actor.role not in _ROUTERS:
+        raise PermissionDenied(
+            f"{actor.name} may not route request {request.id}: only deal desk, sales ops "
+            "or an admin may"
         )
     return actor
 
@@ -149,8 +159,6 @@ def assign(
 
 
 def _check_not_party(session: Session, request: ApprovalRequest, user: User) -> None:
-    from revdesk.approvals.engine import quote_and_owner  # noqa: PLC0415 - keep the import local
-
     _, owner = quote_and_owner(session, request.quote_id)
     if user.id in (owner, request.submitted_by_id):
         raise PermissionDenied(f"{user.name} owns or submitted this deal and cannot approve it")
@@ -170,7 +178,7 @@ def reassign(
     """Move an undecided assignment from one user to another."""
     at = ensure_utc(at, where="at")
     request = get_request_or_raise(session, request_id)
-    _check_router(session, request, actor_id)
+    check_router(session, request, actor_id)
     target = require_user(session, to_user_id)
     _check_not_party(session, request, target)
     with conflicts(f"reassign on request {request_id}"):
@@ -223,7 +231,7 @@ def add_approver(
     """Ask one more person to approve an open step; the quorum grows by one for `all` steps."""
     at = ensure_utc(at, where="at")
     request = get_request_or_raise(session, request_id)
-    _check_router(session, request, actor_id)
+    check_router(session, request, actor_id)
     user = require_user(session, user_id)
     _check_not_party(session, request, user)
     with conflicts(f"add an approver to request {request_id}"):

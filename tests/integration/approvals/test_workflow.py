@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from revdesk.approvals import audit
 from revdesk.approvals import service as svc
 from revdesk.approvals.states import AssignmentSource, RequestStatus, StepStatus
-from revdesk.approvals.tables import ApprovalRequest
+from revdesk.approvals.tables import ApprovalRequest, ApprovalStep
 from revdesk.core.errors import Conflict, InvalidInput, PermissionDenied
 from revdesk.crm.model import QuoteStatus, Role
 from revdesk.crm.tables import Quote, User
@@ -396,3 +398,150 @@ def test_a_delegation_is_not_passed_on(db: Database) -> None:
         assert svc.list_requests(uow.session, approver_id=LARS_MGR, at=hours(2)) == []
         with pytest.raises(PermissionDenied):
             svc.approve(uow.session, request_id=request_id, actor_id=LARS_MGR, at=hours(2))
+
+
+def test_one_person_gives_one_approval_per_step(db: Database) -> None:
+    # given the legal step needs two approvals, Omar's and Dana's
+    request_id = submit_halcyon(db)
+    act(
+        db,
+        svc.add_approver,
+        request_id=request_id,
+        user_id=DANA_VP,
+        actor_id=GRACE_DESK,
+        at=hours(1),
+        step_row_id=4,
+    )
+    with db.uow() as uow:
+        step = uow.session.get(ApprovalStep, 4)
+        assert step is not None
+        step.required_approvals = 2
+        uow.commit()
+    act(db, svc.approve, request_id=request_id, actor_id=OMAR_LEGAL, at=hours(2), step_row_id=4)
+    # when Dana delegates to Omar, who tries to approve the step again in her place
+    act(
+        db,
+        svc.delegate,
+        delegator_id=DANA_VP,
+        delegate_id=OMAR_LEGAL,
+        starts_on=MONDAY.date(),
+        ends_on=MONDAY.date() + timedelta(days=6),
+        reason="leave",
+        at=hours(2),
+    )
+    with db.uow() as uow, pytest.raises(PermissionDenied) as caught:
+        svc.approve(uow.session, request_id=request_id, actor_id=OMAR_LEGAL, at=hours(3))
+    assert "already decided step legal" in caught.value.message
+    with db.uow() as uow, pytest.raises(PermissionDenied):
+        svc.approve(
+            uow.session, request_id=request_id, actor_id=OMAR_LEGAL, at=hours(3), step_row_id=4
+        )
+    # then the step still has one approval, and Dana's own assignment is still open
+    with db.uow() as uow:
+        legal = svc.request_view(uow.session, request_id=request_id).steps[3]
+        assert (legal.status, legal.approvals) == (StepStatus.PENDING, 1)
+        assert [(a.user_id, a.active, a.decision) for a in legal.assignments] == [
+            (OMAR_LEGAL, True, "approved"),
+            (DANA_VP, True, None),
+        ]
+
+
+def test_only_deal_desk_sales_ops_and_admins_route_and_never_on_their_own_deal(
+    db: Database,
+) -> None:
+    request_id = submit_halcyon(db)
+    with db.uow() as uow:
+        # the submitter (and owner) may not move the legal step to someone of their choosing
+        with pytest.raises(PermissionDenied) as own:
+            svc.reassign(
+                uow.session,
+                request_id=request_id,
+                from_user_id=OMAR_LEGAL,
+                to_user_id=PRIYA_MGR,
+                actor_id=BEN_REP,
+                at=hours(1),
+                step_row_id=4,
+            )
+        assert "may not route" in own.value.message
+        with pytest.raises(PermissionDenied):
+            svc.add_approver(
+                uow.session,
+                request_id=request_id,
+                user_id=PRIYA_MGR,
+                actor_id=BEN_REP,
+                at=hours(1),
+                step_row_id=4,
+            )
+        # nor may a manager who is no router
+        with pytest.raises(PermissionDenied) as other:
+            svc.reassign(
+                uow.session,
+                request_id=request_id,
+                from_user_id=OMAR_LEGAL,
+                to_user_id=PRIYA_MGR,
+                actor_id=LARS_MGR,
+                at=hours(1),
+                step_row_id=4,
+            )
+        assert "only deal desk, sales ops or an admin" in other.value.message
+    act(
+        db,
+        svc.reassign,
+        request_id=request_id,
+        from_user_id=OMAR_LEGAL,
+        to_user_id=PRIYA_MGR,
+        actor_id=GRACE_DESK,
+        at=hours(1),
+        step_row_id=4,
+    )
+    with db.uow() as uow:
+        legal = svc.request_view(uow.session, request_id=request_id).steps[3]
+        assert [(a.user_id, a.active) for a in legal.assignments] == [
+            (OMAR_LEGAL, False),
+            (PRIYA_MGR, True),
+        ]
+
+
+def test_escalation_by_hand_is_for_routers_and_never_adds_a_party(db: Database) -> None:
+    # given Omar (legal) reports to Ben, who owns and submitted the deal
+    request_id = submit_halcyon(db)
+    with db.uow() as uow:
+        uow.session.get(User, OMAR_LEGAL).manager_id = BEN_REP  # type: ignore[union-attr]
+        uow.commit()
+    with db.uow() as uow, pytest.raises(PermissionDenied):
+        svc.escalate(uow.session, request_id=request_id, actor_id=BEN_REP, at=hours(1))
+    with db.uow() as uow, pytest.raises(PermissionDenied):
+        svc.escalate(uow.session, request_id=request_id, actor_id=LARS_MGR, at=hours(1))
+    # when deal desk escalates the legal step, then Ben is not made its approver
+    with db.uow() as uow:
+        added = svc.escalate(
+            uow.session, request_id=request_id, actor_id=GRACE_DESK, at=hours(1), step_row_id=4
+        )
+        uow.commit()
+    assert added == []
+    with db.uow() as uow:
+        legal = svc.request_view(uow.session, request_id=request_id).steps[3]
+        assert legal.escalation_level == 1
+        assert [a.user_id for a in legal.assignments] == [OMAR_LEGAL]
+
+
+def test_a_lost_race_on_the_audit_log_is_a_conflict(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT INTO audit_log", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(audit, "append", busy)
+    with db.uow() as uow, pytest.raises(Conflict):
+        svc.delegate(
+            uow.session,
+            delegator_id=MARCUS_MGR,
+            delegate_id=PRIYA_MGR,
+            starts_on=MONDAY.date(),
+            ends_on=MONDAY.date(),
+            reason="leave",
+            at=hours(1),
+        )
+    reminder = svc.Reminder(1, 1, 1, "legal", OMAR_LEGAL, "o@x", hours(1), "overdue")
+    with db.uow() as uow, pytest.raises(Conflict):
+        svc.record_reminders(uow.session, [reminder], at=hours(1))

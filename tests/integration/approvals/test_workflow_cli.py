@@ -73,8 +73,11 @@ def test_routing_from_the_command_line(company: Path) -> None:
                     "2099-12-31", "--reason", "leave", "--as", GRACE, cwd=company)  # fmt: skip
     assert delegated.returncode == 0, delegated.stderr
     assert run("approvals", "approve", request, "--as", JONAH, cwd=company).returncode == 0
-    # and the manager step is escalated to Lars's manager, Dana (user 1)
-    escalated = run("approvals", "escalate", request, "--as", SOFIA, "--json", cwd=company)
+    # and the submitter may not escalate (exit 6), but sales ops escalates the manager step
+    # to Lars's manager, Dana (user 1)
+    own = run("approvals", "escalate", request, "--as", SOFIA, "--json", cwd=company)
+    assert own.returncode == 6, own.stderr
+    escalated = run("approvals", "escalate", request, "--as", JONAH, "--json", cwd=company)
     assert json.loads(escalated.stdout) == {"request_id": int(request), "added_user_ids": [1]}
     # then the request shows who decided what
     view = json.loads(run("approvals", "show", request, "--json", cwd=company).stdout)
