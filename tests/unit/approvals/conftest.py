@@ -13,38 +13,11 @@ from decimal import Decimal
 
 import pytest
 
+from approvals_support import POLICY
 from revdesk.approvals.context import QuoteContext
 from revdesk.approvals.directory import Directory, DirectoryUser
 from revdesk.crm.model import BillingFrequency, Role
 from revdesk.pricing.model import ClauseView, DealFacts, LineView, QuoteView
-
-POLICY = """\
-version: 1
-name: Test policy
-effective_from: 2026-01-01
-variables:
-  deep_lines: {count: lines, where: line.discount > 0.3}
-chains:
-  commercial: {steps: [manager, vp]}
-  finance: {steps: [finance]}
-rules:
-  - id: discount-10
-    when: discount > 0.10
-    step: manager
-    approver: {field: owner.manager}
-    sla_hours: 8
-    reason: Discount above 10 %.
-  - id: discount-20
-    when: discount > 0.20
-    step: vp
-    approver: {role: vp}
-    reason: Discount above 20 %.
-  - id: terms
-    when: payment_terms_days > 60
-    step: finance
-    approver: {role: finance}
-    reason: Long payment terms.
-"""
 
 RITA, RAY, MAX, VERA, FIONA, FRANK, LENA, CARL = 1, 2, 3, 4, 5, 6, 7, 8
 
